@@ -1,0 +1,56 @@
+# A thin layer over CMake and CTest: the two commands of the README, and a few helpers.
+#   make demo   install dependencies, build, run the bundled example
+#   make test   install dependencies, build, run every test (also under ASan + UBSan)
+
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE ?= cmake
+CTEST ?= ctest
+GOVERNOR := $(BUILD_DIR)/cli/governor
+
+.PHONY: all deps configure build demo test test-build test-sanitize format format-check bench clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+configure: deps
+	$(CMAKE) -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGOVERNOR_WERROR=ON
+
+build: configure
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
+
+demo: build
+	$(GOVERNOR) --help
+	$(GOVERNOR) validate -f examples/policies/threshold.yaml -f examples/policies/scheduled.yaml
+
+# Every test: formatting and architecture checks, unit and integration tests, then the unit
+# tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: test-build test-sanitize
+
+test-build: build
+	$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+test-sanitize: deps
+	$(CMAKE) -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DGOVERNOR_WERROR=ON \
+	  -DGOVERNOR_SANITIZE=ON -DGOVERNOR_BUILD_BENCH=OFF
+	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(CTEST) --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) -L unit
+
+format:
+	find base forecasting policies simulator controller cli tests bench \
+	  -name '*.h' -o -name '*.cpp' | xargs clang-format -i
+
+format-check:
+	find base forecasting policies simulator controller cli tests bench \
+	  -name '*.h' -o -name '*.cpp' | xargs clang-format --dry-run --Werror
+
+bench: build
+	$(BUILD_DIR)/bench/bench_engine
+	$(BUILD_DIR)/bench/bench_forecasting
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

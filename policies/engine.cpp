@@ -1,0 +1,152 @@
+#include "policies/engine.h"
+
+#include <algorithm>
+#include <string>
+
+#include "policies/schedule.h"
+
+namespace governor::policies {
+namespace {
+
+void keepEarliest(std::optional<Duration>& current, Duration candidate) {
+  if (candidate.count() < 0) candidate = Duration(0);
+  if (!current || candidate < *current) current = candidate;
+}
+
+std::string replicasText(int32_t n) { return std::to_string(n) + (n == 1 ? " replica" : " replicas"); }
+
+}  // namespace
+
+Bounds boundsAt(const PolicySpec& spec, TimePoint now, std::optional<TimePoint>* next_change) {
+  Bounds b{spec.min_replicas, spec.max_replicas, {}};
+  std::optional<int32_t> window_min;
+  std::optional<int32_t> window_max;
+  for (const auto& schedule : spec.schedules) {
+    WindowState w = evaluateSchedule(schedule, now);
+    if (next_change && w.next_change && (!*next_change || *w.next_change < **next_change)) {
+      *next_change = w.next_change;
+    }
+    if (!w.active) continue;
+    b.windows.push_back(schedule.name);
+    auto lo = schedule.replicas ? schedule.replicas : schedule.min_replicas;
+    auto hi = schedule.replicas ? schedule.replicas : schedule.max_replicas;
+    if (lo) window_min = std::max(window_min.value_or(*lo), *lo);
+    if (hi) window_max = std::max(window_max.value_or(*hi), *hi);
+  }
+  if (window_min) b.min = *window_min;
+  if (window_max) b.max = *window_max;
+  if (b.min > b.max) b.max = b.min;  // A floor is a promise of capacity: it wins.
+  return b;
+}
+
+Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& state,
+                TimePoint now, const EngineOptions& options) {
+  Decision d;
+  d.current = obs.current_replicas;
+  std::optional<TimePoint> schedule_change;
+  d.bounds = boundsAt(spec, now, &schedule_change);
+  if (schedule_change) keepEarliest(d.recheck_after, *schedule_change - now);
+
+  for (const auto& name : d.bounds.windows) {
+    for (const auto& s : spec.schedules) {
+      if (s.name != name) continue;
+      Proposal p;
+      p.policy = "schedule/" + s.name;
+      p.reason = "ScheduleActive";
+      if (s.replicas) {
+        p.replicas = *s.replicas;
+        p.message = s.name + ": replicas " + std::to_string(*s.replicas);
+      } else {
+        p.replicas = s.min_replicas.value_or(spec.min_replicas);
+        p.message = s.name + ":";
+        if (s.min_replicas) p.message += " minReplicas " + std::to_string(*s.min_replicas);
+        if (s.max_replicas) p.message += " maxReplicas " + std::to_string(*s.max_replicas);
+      }
+      d.proposals.push_back(std::move(p));
+    }
+  }
+
+  // HPA: a target at zero replicas with a floor above zero has been switched off by hand.
+  if (obs.current_replicas == 0 && d.bounds.min != 0) {
+    d.replicas = 0;
+    d.proposed = 0;
+    d.scaling_active = false;
+    d.reason = "ScalingDisabled";
+    d.message = "scaling is disabled since the replica count of the target is zero";
+    return d;
+  }
+
+  // The metric-driven proposal.
+  ThresholdResult threshold = evaluateThreshold(spec, obs, options.pod_timings, now);
+  d.metrics = std::move(threshold.metrics);
+  std::optional<Proposal> winner = std::move(threshold.proposal);
+  if (winner) d.proposals.push_back(*winner);
+  if (obs.predictive) {
+    d.proposals.push_back(*obs.predictive);
+    if (!winner || obs.predictive->replicas > winner->replicas) winner = *obs.predictive;
+  }
+
+  const bool has_metrics = !spec.metrics.empty() || obs.predictive.has_value();
+  int32_t target = obs.current_replicas;
+  if (winner) {
+    d.proposed = winner->replicas;
+    BehaviorResult behavior =
+        applyBehavior(spec.behavior, obs.current_replicas, winner->replicas, state, now);
+    target = behavior.replicas;
+    d.limits = std::move(behavior.limits);
+    if (behavior.recheck_after) keepEarliest(d.recheck_after, *behavior.recheck_after);
+    d.reason = winner->reason;
+    d.message = winner->policy + ": " + winner->message;
+  } else if (!has_metrics) {
+    // Schedule-only: nothing asks for more than the floor, so the target follows it down
+    // (through behavior, so the way down is as gentle as the policy says).
+    d.proposed = d.bounds.min;
+    BehaviorResult behavior =
+        applyBehavior(spec.behavior, obs.current_replicas, d.bounds.min, state, now);
+    target = behavior.replicas;
+    d.limits = std::move(behavior.limits);
+    if (behavior.recheck_after) keepEarliest(d.recheck_after, *behavior.recheck_after);
+    d.reason = d.bounds.windows.empty() ? "NoScheduleActive" : "ScheduleActive";
+    d.message = d.bounds.windows.empty()
+                    ? "no schedule window in force: minReplicas " +
+                          std::to_string(spec.min_replicas)
+                    : "schedule window in force: " + d.proposals.front().message;
+  } else {
+    // Every metric is invalid: hold. Never scale down because data is missing.
+    d.proposed = obs.current_replicas;
+    d.scaling_active = false;
+    d.reason = "FailedGetMetrics";
+    d.message = "no valid metric, holding at " + replicasText(obs.current_replicas);
+    for (const auto& m : d.metrics) {
+      if (!m.valid) d.message += "; " + m.message;
+    }
+  }
+
+  // Bounds act at once.
+  d.replicas = target;
+  if (d.replicas > d.bounds.max) {
+    d.replicas = d.bounds.max;
+    bool by_window = d.bounds.max != spec.max_replicas;
+    d.limits.push_back({by_window ? "ScheduleMaximum" : "TooManyReplicas",
+                        "the desired count is more than the maximum of " +
+                            replicasText(d.bounds.max) + (by_window ? " set by a schedule" : "")});
+  } else if (d.replicas < d.bounds.min) {
+    d.replicas = d.bounds.min;
+    bool by_window = d.bounds.min != spec.min_replicas;
+    d.limits.push_back({by_window ? "ScheduleMinimum" : "TooFewReplicas",
+                        "the desired count is less than the minimum of " +
+                            replicasText(d.bounds.min) + (by_window ? " set by a schedule" : "")});
+  }
+  if (!d.limits.empty() && d.scaling_active) {
+    d.reason = d.limits.back().reason;
+    d.message = d.limits.back().message;
+  }
+  return d;
+}
+
+void commitScale(const PolicySpec& spec, const Decision& decision, BehaviorState& state,
+                 TimePoint now) {
+  recordScale(spec.behavior, decision.current, decision.replicas, state, now);
+}
+
+}  // namespace governor::policies

@@ -1,0 +1,1 @@
+#include "simulator/manual_clock.h"

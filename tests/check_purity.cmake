@@ -1,0 +1,40 @@
+# Fails when forecasting/ or policies/ include I/O, logging, network or controller headers, or
+# read the system clock: those layers are pure so that the operator and the simulator share
+# them exactly. (policies/ may read the IANA zone database through date/tz.h.)
+set(forbidden
+  "#include <fstream>" "#include <iostream>" "#include <cstdio>" "#include <filesystem>"
+  "#include <thread>" "#include <spdlog/" "#include <cpprest/" "#include <prometheus/"
+  "#include \"controller/" "#include \"simulator/" "#include \"cli/"
+  "system_clock::now" "steady_clock::now" "high_resolution_clock::now" "std::time(" "getenv")
+set(failures "")
+foreach(layer forecasting policies)
+  file(GLOB_RECURSE files "${SOURCE_DIR}/${layer}/*.h" "${SOURCE_DIR}/${layer}/*.cpp")
+  foreach(f ${files})
+    file(READ "${f}" text)
+    foreach(pattern ${forbidden})
+      string(FIND "${text}" "${pattern}" pos)
+      if(NOT pos EQUAL -1)
+        file(RELATIVE_PATH rel "${SOURCE_DIR}" "${f}")
+        list(APPEND failures "${rel}: ${pattern}")
+      endif()
+    endforeach()
+  endforeach()
+  # forecasting/ is Eigen only.
+  if(layer STREQUAL "forecasting")
+    foreach(f ${files})
+      file(READ "${f}" text)
+      foreach(pattern "#include \"policies/" "#include <yaml-cpp/" "#include <date/")
+        string(FIND "${text}" "${pattern}" pos)
+        if(NOT pos EQUAL -1)
+          file(RELATIVE_PATH rel "${SOURCE_DIR}" "${f}")
+          list(APPEND failures "${rel}: ${pattern}")
+        endif()
+      endforeach()
+    endforeach()
+  endif()
+endforeach()
+if(failures)
+  list(JOIN failures "\n  " msg)
+  message(FATAL_ERROR "pure layers must not use:\n  ${msg}")
+endif()
+message(STATUS "forecasting/ and policies/ are pure")

@@ -1,0 +1,219 @@
+#include "policies/engine.h"
+
+#include <string>
+
+#include <date/date.h>
+#include <gtest/gtest.h>
+
+#include "policies/spec_parser.h"
+
+namespace governor::policies {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// Monday 2 March 2026, 06:00 UTC (07:00 in Berlin, CET).
+const TimePoint kMonday6Utc =
+    std::chrono::time_point_cast<Duration>(date::sys_days{date::year{2026} / 3 / 2} + hours(6));
+
+PolicySpec policy(const std::string& spec_body) {
+  std::string text =
+      "apiVersion: governor.io/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: web}\nspec:\n"
+      "  scaleTargetRef: {kind: Deployment, name: web}\n" +
+      spec_body;
+  auto parsed = parsePolicy(text, "engine_test");
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
+  return parsed.ok() ? *parsed : PolicySpec{};
+}
+
+constexpr const char* kCpu60 =
+    "  metrics:\n"
+    "    - {name: cpu, prometheus: {query: q}, target: {type: Utilization, averageUtilization: "
+    "60}}\n";
+
+Observation observe(int32_t current, std::optional<double> cpu) {
+  Observation obs;
+  obs.current_replicas = current;
+  obs.ready_replicas = current;
+  if (cpu) obs.metrics["cpu"].value = *cpu;
+  return obs;
+}
+
+struct EngineCase {
+  std::string name;
+  std::string spec;
+  TimePoint now;
+  int32_t current;
+  std::optional<double> cpu;
+  int32_t want_replicas;
+  std::string want_reason;
+};
+
+class EngineTest : public testing::TestWithParam<EngineCase> {};
+
+TEST_P(EngineTest, Decides) {
+  const EngineCase& c = GetParam();
+  PolicySpec spec = policy(c.spec);
+  BehaviorState state;
+  Decision d = decide(spec, observe(c.current, c.cpu), state, c.now);
+  EXPECT_EQ(d.replicas, c.want_replicas) << d.reason << ": " << d.message;
+  EXPECT_EQ(d.reason, c.want_reason) << d.message;
+  EXPECT_EQ(d.current, c.current);
+}
+
+const std::string kBusinessHours =
+    "  schedules:\n"
+    "    - {name: business-hours, timeZone: Europe/Berlin, start: \"0 8 * * 1-5\", duration: 10h, "
+    "minReplicas: 10}\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, EngineTest,
+    testing::Values(
+        // cpu 90% of a 60% target on 4 pods: ceil(1.5 * 4) = 6.
+        EngineCase{"ScalesUpOnCpu", std::string("  maxReplicas: 20\n") + kCpu60, kMonday6Utc, 4,
+                   90.0, 6, "AboveTarget"},
+        // HPA's default scale-up limit: max(4 pods, 100%) per 15 s from 2 -> at most 6.
+        EngineCase{"ScaleUpRateLimited", std::string("  maxReplicas: 50\n") + kCpu60, kMonday6Utc,
+                   2, 600.0, 6, "ScaleUpLimit"},
+        EngineCase{"ClampedToMax", std::string("  maxReplicas: 5\n") + kCpu60, kMonday6Utc, 4,
+                   90.0, 5, "TooManyReplicas"},
+        // Every metric missing: hold, never scale down on missing data.
+        EngineCase{"MissingMetricHolds", std::string("  maxReplicas: 20\n") + kCpu60, kMonday6Utc,
+                   7, std::nullopt, 7, "FailedGetMetrics"},
+        // A freshly started controller does not scale down inside the stabilization window.
+        EngineCase{"FirstScaleDownStabilized", std::string("  maxReplicas: 20\n") + kCpu60,
+                   kMonday6Utc, 8, 30.0, 8, "ScaleDownStabilized"},
+        // 07:00 Berlin: the business-hours window is not yet open; no metric wants more.
+        EngineCase{"BeforeWindowCpuDecides",
+                   std::string("  maxReplicas: 20\n") + kCpu60 + kBusinessHours, kMonday6Utc, 4,
+                   60.0, 4, "WithinTolerance"},
+        // 08:00 Berlin: the floor of 10 applies at once, past the rate limit.
+        EngineCase{"WindowFloorActsAtOnce",
+                   std::string("  maxReplicas: 20\n") + kCpu60 + kBusinessHours,
+                   kMonday6Utc + hours(1), 2, 60.0, 10, "ScheduleMinimum"},
+        // A window's ceiling below the current count also acts at once.
+        EngineCase{"WindowCeilingActsAtOnce",
+                   "  maxReplicas: 20\n  schedules:\n"
+                   "    - {name: night, start: \"0 0 * * *\", duration: 8h, maxReplicas: 3}\n",
+                   kMonday6Utc, 9, std::nullopt, 3, "ScheduleMaximum"},
+        // Two overlapping windows combine by max; the fixed `replicas` sets both bounds.
+        EngineCase{"OverlappingWindowsCombineByMax",
+                   "  maxReplicas: 20\n  schedules:\n"
+                   "    - {name: a, start: \"0 5 * * *\", duration: 4h, replicas: 6}\n"
+                   "    - {name: b, start: \"0 6 * * *\", duration: 4h, minReplicas: 8}\n",
+                   kMonday6Utc + minutes(30), 2, std::nullopt, 8, "ScheduleMinimum"},
+        // A floor above a ceiling: the floor wins.
+        EngineCase{"FloorBeatsCeiling",
+                   "  maxReplicas: 20\n  schedules:\n"
+                   "    - {name: a, start: \"0 5 * * *\", duration: 4h, maxReplicas: 4}\n"
+                   "    - {name: b, start: \"0 6 * * *\", duration: 4h, minReplicas: 9}\n",
+                   kMonday6Utc + minutes(30), 2, std::nullopt, 9, "ScheduleMinimum"},
+        // Schedule-only, no window: nothing asks for more than minReplicas; stabilized first.
+        EngineCase{"ScheduleOnlyFollowsFloorDown",
+                   std::string("  minReplicas: 2\n  maxReplicas: 20\n  behavior: {scaleDown: "
+                               "{stabilizationWindowSeconds: 0}}\n") +
+                       kBusinessHours,
+                   kMonday6Utc, 10, std::nullopt, 2, "NoScheduleActive"},
+        // HPA: a target scaled to zero by hand is left alone.
+        EngineCase{"ZeroReplicasDisablesScaling", std::string("  maxReplicas: 20\n") + kCpu60,
+                   kMonday6Utc, 0, 90.0, 0, "ScalingDisabled"},
+        // Below the floor (someone scaled it by hand): back to the floor at once.
+        EngineCase{"BelowMinRaisedAtOnce",
+                   std::string("  minReplicas: 3\n  maxReplicas: 20\n") + kCpu60, kMonday6Utc, 1,
+                   60.0, 3, "TooFewReplicas"}),
+    [](const testing::TestParamInfo<EngineCase>& info) { return info.param.name; });
+
+TEST(EngineTest, PredictiveAddsCapacityButNeverRemovesIt) {
+  PolicySpec spec = policy(std::string("  maxReplicas: 50\n") + kCpu60);
+  BehaviorState state;
+  Observation obs = observe(4, 90.0);  // Threshold wants 6.
+  obs.predictive = Proposal{5, "predictive", "ForecastPeak", "p90 forecast needs 5"};
+  Decision lower = decide(spec, obs, state, kMonday6Utc);
+  EXPECT_EQ(lower.replicas, 6);
+  EXPECT_EQ(lower.reason, "AboveTarget");
+
+  BehaviorState state2;
+  obs.predictive = Proposal{8, "predictive", "ForecastPeak", "p90 forecast needs 8"};
+  Decision higher = decide(spec, obs, state2, kMonday6Utc);
+  EXPECT_EQ(higher.replicas, 8);
+  EXPECT_EQ(higher.proposed, 8);
+  EXPECT_EQ(higher.reason, "ForecastPeak");
+  ASSERT_GE(higher.proposals.size(), 2u);
+}
+
+TEST(EngineTest, RechecksWhenTheNextWindowOpens) {
+  PolicySpec spec = policy(std::string("  maxReplicas: 20\n") + kCpu60 + kBusinessHours);
+  BehaviorState state;
+  Decision d = decide(spec, observe(4, 60.0), state, kMonday6Utc);
+  ASSERT_TRUE(d.recheck_after.has_value());
+  EXPECT_EQ(*d.recheck_after, hours(1));  // 08:00 Berlin is 07:00 UTC.
+  EXPECT_TRUE(d.bounds.windows.empty());
+
+  Decision inside = decide(spec, observe(10, 60.0), state, kMonday6Utc + hours(2));
+  EXPECT_EQ(inside.bounds.min, 10);
+  ASSERT_EQ(inside.bounds.windows.size(), 1u);
+  EXPECT_EQ(inside.bounds.windows[0], "business-hours");
+  ASSERT_TRUE(inside.recheck_after.has_value());
+  EXPECT_EQ(*inside.recheck_after, hours(9));  // The window closes at 18:00 Berlin.
+}
+
+TEST(EngineTest, StabilizationStateCarriesAcrossDecisions) {
+  // Scale-down window 60 s: a low reading is only acted on once it has persisted.
+  PolicySpec spec = policy(std::string("  maxReplicas: 20\n") + kCpu60 +
+                           "  behavior: {scaleDown: {stabilizationWindowSeconds: 60}}\n");
+  BehaviorState state;
+  TimePoint t = kMonday6Utc;
+  Decision first = decide(spec, observe(8, 60.0), state, t);
+  EXPECT_EQ(first.replicas, 8);
+  commitScale(spec, first, state, t);
+  Decision dip = decide(spec, observe(8, 30.0), state, t + seconds(15));
+  EXPECT_EQ(dip.replicas, 8) << dip.message;
+  EXPECT_EQ(dip.reason, "ScaleDownStabilized");
+  // 75 s later every recommendation in the window is 4.
+  Decision later = decide(spec, observe(8, 30.0), state, t + seconds(90));
+  EXPECT_EQ(later.replicas, 4) << later.message;
+  // The same sequence from a copied (persisted and restored) state gives the same answer.
+  BehaviorState restored = state;
+  Decision again = decide(spec, observe(8, 30.0), restored, t + seconds(105));
+  Decision original = decide(spec, observe(8, 30.0), state, t + seconds(105));
+  EXPECT_EQ(again.replicas, original.replicas);
+  EXPECT_EQ(restored, state);
+}
+
+TEST(EngineTest, ScaleUpCooldownHoldsAndSaysHowLong) {
+  PolicySpec spec =
+      policy(std::string("  maxReplicas: 50\n") + kCpu60 + "  behavior: {scaleUp: {cooldownSeconds: 120}}\n");
+  BehaviorState state;
+  Decision up = decide(spec, observe(4, 90.0), state, kMonday6Utc);
+  ASSERT_EQ(up.replicas, 6);
+  commitScale(spec, up, state, kMonday6Utc);
+  Decision held = decide(spec, observe(6, 90.0), state, kMonday6Utc + seconds(30));
+  EXPECT_EQ(held.replicas, 6);
+  EXPECT_EQ(held.reason, "ScaleUpCooldown");
+  ASSERT_TRUE(held.recheck_after.has_value());
+  EXPECT_LE(*held.recheck_after, seconds(90));
+  Decision after = decide(spec, observe(6, 90.0), state, kMonday6Utc + seconds(121));
+  EXPECT_EQ(after.replicas, 9);
+}
+
+TEST(EngineTest, InvalidMetricIsReportedWhileOthersDecide) {
+  PolicySpec spec = policy(
+      "  maxReplicas: 20\n  metrics:\n"
+      "    - {name: cpu, prometheus: {query: q}, target: {type: Utilization, averageUtilization: "
+      "60}}\n"
+      "    - {name: rps, prometheus: {query: q}, target: {type: AverageValue, averageValue: 10}}\n");
+  BehaviorState state;
+  Observation obs = observe(4, 90.0);
+  obs.metrics["rps"].value = std::numeric_limits<double>::quiet_NaN();
+  Decision d = decide(spec, obs, state, kMonday6Utc);
+  EXPECT_EQ(d.replicas, 6);
+  ASSERT_EQ(d.metrics.size(), 2u);
+  EXPECT_TRUE(d.metrics[0].valid);
+  EXPECT_FALSE(d.metrics[1].valid);
+  EXPECT_TRUE(d.scaling_active);
+}
+
+}  // namespace
+}  // namespace governor::policies
