@@ -48,9 +48,19 @@ double meanAbsDiff(std::span<const double> y, int lag) {
 
 double mase(std::span<const double> train, std::span<const double> actual,
             std::span<const double> forecast, int m) {
+  // A scale that is zero, or zero but for rounding (a perfectly periodic series), would
+  // turn rounding noise into huge or arbitrary scores: fall back to lag 1, then to 1.
+  double magnitude = 0.0;
+  int64_t observed = 0;
+  for (double v : train) {
+    if (std::isnan(v)) continue;
+    magnitude += std::abs(v);
+    ++observed;
+  }
+  const double negligible = 1e-9 * std::max(1.0, observed > 0 ? magnitude / observed : 0.0);
   double scale = m >= 1 && train.size() > static_cast<size_t>(m) ? meanAbsDiff(train, m) : 0.0;
-  if (scale == 0.0) scale = meanAbsDiff(train, 1);
-  if (scale == 0.0) scale = 1.0;
+  if (scale <= negligible) scale = meanAbsDiff(train, 1);
+  if (scale <= negligible) scale = 1.0;
   double sum = 0.0;
   int64_t count = 0;
   for (size_t i = 0; i < actual.size() && i < forecast.size(); ++i) {
@@ -124,8 +134,23 @@ Result<AutoResult> fitAuto(std::span<const double> y_in, const AutoOptions& opti
   AutoResult result;
   result.horizon = options.horizon > 0 ? options.horizon : std::max(1, period);
 
+  // Without a backtest: the first explicitly requested candidate that fits the whole history,
+  // else the naive model.
   auto fallback = [&](const std::string& reason) -> Result<AutoResult> {
     for (const std::string& name : names) result.candidates.push_back({name, false, 0.0, reason});
+    Status first_error;
+    for (const std::string& name : options.candidates) {
+      Result<std::unique_ptr<Model>> fitted = fitCandidate(name, y, options);
+      if (!fitted.ok()) {
+        if (first_error.ok()) first_error = fitted.status();
+        continue;
+      }
+      result.model = std::move(fitted).value();
+      result.chosen = name;
+      return std::move(result);
+    }
+    // The caller asked for these models only: a naive forecast would be a silent substitute.
+    if (!first_error.ok()) return first_error;
     Result<std::unique_ptr<Model>> naive = fitCandidate("naive", y, options);
     if (!naive.ok()) return naive.status();
     result.model = std::move(naive).value();

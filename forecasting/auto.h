@@ -15,8 +15,11 @@
 //     is recorded as skipped with the reason;
 //   - the lowest MASE wins and is refitted on the whole cleaned history.
 // When the history is too short for even one fold (n < h + 3), folds are reduced; with none
-// possible, "naive" is fitted and returned with every candidate skipped ("history too short
-// for a backtest").
+// possible (or no candidate backtested), the first of the explicitly requested candidates that
+// fits the whole history is returned (none fits: that first candidate's error), or "naive"
+// when all candidates were requested, with every candidate skipped ("history too short for a
+// backtest"). A MASE scale that is zero up to rounding (1e-9 of the series'
+// mean magnitude) falls back to lag 1, then to 1.
 //
 // Candidates (names as in CandidateScore::name):
 //   naive, seasonal-naive, linear, holt-winters-additive, holt-winters-multiplicative,

@@ -81,12 +81,20 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
   d.metrics = std::move(threshold.metrics);
   std::optional<Proposal> winner = std::move(threshold.proposal);
   if (winner) d.proposals.push_back(*winner);
-  if (obs.predictive) {
-    d.proposals.push_back(*obs.predictive);
-    if (!winner || obs.predictive->replicas > winner->replicas) winner = *obs.predictive;
+  const bool apply_predictive =
+      obs.predictive && (!spec.predictive || spec.predictive->mode == PredictiveMode::kApply);
+  if (obs.predictive) d.proposals.push_back(*obs.predictive);
+  if (apply_predictive) {
+    if (winner) {
+      if (obs.predictive->replicas > winner->replicas) winner = *obs.predictive;
+    } else if (obs.predictive->replicas > obs.current_replicas) {
+      // The reactive metrics are unreadable, so they hold the current count; the forecast
+      // may still add capacity, never remove it.
+      winner = *obs.predictive;
+    }
   }
 
-  const bool has_metrics = !spec.metrics.empty() || obs.predictive.has_value();
+  const bool has_metrics = !spec.metrics.empty();
   int32_t target = obs.current_replicas;
   if (winner) {
     d.proposed = winner->replicas;

@@ -92,6 +92,28 @@ struct ScaleTargetRef {
   std::string name;
 };
 
+enum class PredictiveModelKind { kAuto, kHoltWinters, kHarmonic, kLinear, kSeasonalNaive };
+enum class PredictiveMode {
+  kApply,         // The forecast's proposal joins the engine's max(reactive, predictive).
+  kForecastOnly,  // Recorded in decisions, status and reports; never drives replicas.
+};
+
+// `spec.predictive`: forecast one metric's load and provision for its upper quantile ahead
+// of time. See policies/predictive.h for the semantics.
+struct PredictiveSpec {
+  std::string metric;  // A MetricSpec::name with a Utilization or AverageValue target.
+  PredictiveModelKind model = PredictiveModelKind::kAuto;
+  std::vector<Duration> seasonal_periods;  // Default: [24h]. The first is the primary one.
+  Duration history{336LL * 3'600'000};     // Default: 336h (two weeks).
+  Seconds lead{180};                       // leadSeconds. Default: 180.
+  double quantile = 0.9;                   // Default: 0.9; in [0.5, 1).
+  Seconds refit{3600};                     // refitSeconds. Default: 3600.
+  PredictiveMode mode = PredictiveMode::kApply;
+  // Governor additions:
+  Duration resolution{300'000};  // The step of the fitted series. Default: 5m.
+  double max_backtest_mase = 2.0;  // A model whose backtest MASE exceeds this is not used.
+};
+
 struct PolicySpec {
   // metadata
   std::string name;
@@ -103,6 +125,7 @@ struct PolicySpec {
   std::vector<MetricSpec> metrics;  // May be empty: a schedule-only policy.
   std::vector<ScheduleSpec> schedules;
   Behavior behavior = Behavior::hpaDefaults();
+  std::optional<PredictiveSpec> predictive;
 };
 
 }  // namespace governor::policies

@@ -229,6 +229,10 @@ class Parser {
   void parseRules(const YAML::Node& node, const std::string& path, ScalingRules& out);
   std::optional<CronExpr> cron(const YAML::Node& parent, const std::string& parent_path,
                                const char* key, bool required);
+  std::optional<Duration> duration(const YAML::Node& parent, const std::string& parent_path,
+                                   const char* key, Duration min, Duration max);
+  void parsePredictive(const YAML::Node& node, const std::string& path,
+                       const std::vector<MetricSpec>& metrics, PredictiveSpec& out);
 
   std::string source_;
   std::vector<std::string> errors_;
@@ -282,7 +286,7 @@ void Parser::parseMetadata(const YAML::Node& node, PolicySpec& out) {
 void Parser::parseSpec(const YAML::Node& node, PolicySpec& out) {
   rejectUnknown(node, "spec",
                 {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "schedules",
-                 "behavior"});
+                 "behavior", "predictive"});
   const YAML::Node ref = node["scaleTargetRef"];
   if (!ref.IsDefined()) {
     error(node, "spec.scaleTargetRef", "required");
@@ -351,6 +355,132 @@ void Parser::parseSpec(const YAML::Node& node, PolicySpec& out) {
     parseRules(behavior["scaleUp"], "spec.behavior.scaleUp", out.behavior.scale_up);
     parseRules(behavior["scaleDown"], "spec.behavior.scaleDown", out.behavior.scale_down);
   }
+
+  const YAML::Node predictive = node["predictive"];
+  if (predictive.IsDefined() && !predictive.IsNull() &&
+      expectMap(predictive, "spec.predictive")) {
+    PredictiveSpec p;
+    parsePredictive(predictive, "spec.predictive", out.metrics, p);
+    out.predictive = std::move(p);
+  }
+}
+
+std::optional<Duration> Parser::duration(const YAML::Node& parent, const std::string& parent_path,
+                                         const char* key, Duration min, Duration max) {
+  const YAML::Node node = parent[key];
+  std::string path = join(parent_path, key);
+  if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+  auto text = string(parent, parent_path, key, true);
+  if (!text) return std::nullopt;
+  auto d = parseDuration(*text);
+  if (!d.ok()) {
+    error(node, path, d.status().message());
+    return std::nullopt;
+  }
+  if (*d < min || *d > max) {
+    error(node, path,
+          "must be in [" + formatDuration(min) + ", " + formatDuration(max) + "], got \"" + *text +
+              "\"");
+    return std::nullopt;
+  }
+  return *d;
+}
+
+void Parser::parsePredictive(const YAML::Node& node, const std::string& path,
+                             const std::vector<MetricSpec>& metrics, PredictiveSpec& out) {
+  rejectUnknown(node, path,
+                {"metric", "model", "seasonalPeriods", "history", "leadSeconds", "quantile",
+                 "refitSeconds", "mode", "resolution", "maxBacktestMase"});
+  if (auto metric = string(node, path, "metric", true)) {
+    out.metric = *metric;
+    const MetricSpec* found = nullptr;
+    for (const auto& m : metrics) {
+      if (m.name == *metric) found = &m;
+    }
+    if (found == nullptr) {
+      error(node["metric"], path + ".metric",
+            "no entry of spec.metrics is named \"" + *metric + "\"");
+    } else if (found->target.type == TargetType::kValue) {
+      error(node["metric"], path + ".metric",
+            "metric \"" + *metric +
+                "\" has a Value target; the predictive policy needs a Utilization or "
+                "AverageValue target, whose per-replica meaning turns the forecast into replicas");
+    }
+  }
+  if (auto model = string(node, path, "model", false)) {
+    if (*model == "auto") {
+      out.model = PredictiveModelKind::kAuto;
+    } else if (*model == "holt-winters") {
+      out.model = PredictiveModelKind::kHoltWinters;
+    } else if (*model == "harmonic") {
+      out.model = PredictiveModelKind::kHarmonic;
+    } else if (*model == "linear") {
+      out.model = PredictiveModelKind::kLinear;
+    } else if (*model == "seasonal-naive") {
+      out.model = PredictiveModelKind::kSeasonalNaive;
+    } else {
+      error(node["model"], path + ".model",
+            "must be auto, holt-winters, harmonic, linear or seasonal-naive, got \"" + *model +
+                "\"");
+    }
+  }
+  constexpr Duration kMinute{60'000};
+  constexpr Duration kDay{86'400'000};
+  if (auto r = duration(node, path, "resolution", Duration(1'000), kDay)) out.resolution = *r;
+  if (auto h = duration(node, path, "history", kMinute, 366 * kDay)) out.history = *h;
+
+  const YAML::Node periods = node["seasonalPeriods"];
+  std::string periods_path = path + ".seasonalPeriods";
+  if (periods.IsDefined() && !periods.IsNull()) {
+    if (!periods.IsSequence() || periods.size() == 0) {
+      error(periods, periods_path, "must be a non-empty list of durations");
+    } else {
+      for (size_t i = 0; i < periods.size(); ++i) {
+        std::string p = index(periods_path, i);
+        if (!periods[i].IsScalar()) {
+          error(periods[i], p, "must be a duration, got " + kindName(periods[i]));
+          continue;
+        }
+        auto d = parseDuration(periods[i].Scalar());
+        if (!d.ok()) {
+          error(periods[i], p, d.status().message());
+        } else if (*d < 3 * out.resolution) {
+          error(periods[i], p,
+                "must be at least 3 steps of resolution " + formatDuration(out.resolution) +
+                    ", got \"" + periods[i].Scalar() + "\"");
+        } else {
+          out.seasonal_periods.push_back(*d);
+        }
+      }
+    }
+  } else {
+    out.seasonal_periods = {kDay};
+  }
+  for (const auto& period : out.seasonal_periods) {
+    if (out.history < 2 * period) {
+      error(node["history"].IsDefined() ? node["history"] : node, path + ".history",
+            "must hold at least two of the longest season (" + formatDuration(2 * period) +
+                "), got " + formatDuration(out.history));
+      break;
+    }
+  }
+  if (auto lead = integer(node, path, "leadSeconds", false, 0, 86400)) {
+    out.lead = Seconds(*lead);
+  }
+  if (auto q = number(node, path, "quantile", 0.5, 0.999)) out.quantile = *q;
+  if (auto refit = integer(node, path, "refitSeconds", false, 1, 7 * 86400)) {
+    out.refit = Seconds(*refit);
+  }
+  if (auto m = number(node, path, "maxBacktestMase", 0.0, 1e6)) out.max_backtest_mase = *m;
+  if (auto mode = string(node, path, "mode", false)) {
+    if (*mode == "apply") {
+      out.mode = PredictiveMode::kApply;
+    } else if (*mode == "forecastOnly") {
+      out.mode = PredictiveMode::kForecastOnly;
+    } else {
+      error(node["mode"], path + ".mode", "must be apply or forecastOnly, got \"" + *mode + "\"");
+    }
+  }
 }
 
 void Parser::parseMetric(const YAML::Node& node, const std::string& path, MetricSpec& out) {
@@ -416,6 +546,10 @@ std::optional<CronExpr> Parser::cron(const YAML::Node& parent, const std::string
   if (!parsed.ok()) {
     error(parent[key], join(parent_path, key),
           "invalid cron \"" + *text + "\": " + parsed.status().message());
+    return std::nullopt;
+  }
+  if (!parsed->canMatch()) {
+    error(parent[key], join(parent_path, key), "cron \"" + *text + "\" never fires");
     return std::nullopt;
   }
   return std::move(parsed).value();

@@ -167,7 +167,7 @@ TEST_P(BadSpecTest, NamesTheFieldPath) {
 INSTANTIATE_TEST_SUITE_P(
     Table, BadSpecTest,
     testing::Values(
-        BadSpecCase{"MissingMax", kRef, "bad.yaml:4: spec.maxReplicas: required"},
+        BadSpecCase{"MissingMax", kRef, "bad.yaml:5: spec.maxReplicas: required"},
         BadSpecCase{"MaxBelowMin", std::string(kRef) + "  minReplicas: 5\n  maxReplicas: 3\n",
                     "bad.yaml:7: spec.maxReplicas: must be >= minReplicas (5), got 3"},
         BadSpecCase{"NegativeMin", std::string(kRef) + "  minReplicas: -1\n  maxReplicas: 3\n",
@@ -241,6 +241,11 @@ INSTANTIATE_TEST_SUITE_P(
                         "  maxReplicas: 3\n  schedules:\n"
                         "    - {name: s, start: \"0 25 * * *\", duration: 1h, minReplicas: 2}\n",
                     "spec.schedules[0].start: invalid cron \"0 25 * * *\""},
+        BadSpecCase{"CronNeverFires",
+                    std::string(kRef) +
+                        "  maxReplicas: 3\n  schedules:\n"
+                        "    - {name: s, start: \"0 0 31 2 *\", duration: 1h, minReplicas: 2}\n",
+                    "spec.schedules[0].start: cron \"0 0 31 2 *\" never fires"},
         BadSpecCase{"BadZone",
                     std::string(kRef) +
                         "  maxReplicas: 3\n  schedules:\n"
