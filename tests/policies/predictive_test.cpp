@@ -380,10 +380,13 @@ TEST(PredictiveTraceTest, ScalesAheadOfTheDailyRiseOnNasaHttp) {
     if (out.proposal->replicas >= replicasForLoad(m, next)) ++covered;
   }
   ASSERT_GE(rises, 10) << "the trace should have a steep rise most mornings";
-  // Measured: the forecast asks for more than the reactive size at nearly every rise and
-  // covers the coming hour at most of them; the bounds leave room for model choice.
-  EXPECT_GE(ahead, rises * 8 / 10) << ahead << " of " << rises;
-  EXPECT_GE(covered, rises * 6 / 10) << covered << " of " << rises;
+  RecordProperty("rises", rises);
+  RecordProperty("ahead", ahead);
+  RecordProperty("covered", covered);
+  // Measured (2026-11): 61 rises; ahead of the reactive size at all 61, enough for the coming
+  // hour at 58. The bounds leave a little room for model choice.
+  EXPECT_GE(ahead, rises * 9 / 10) << ahead << " of " << rises;
+  EXPECT_GE(covered, rises * 85 / 100) << covered << " of " << rises;
 }
 
 }  // namespace
