@@ -120,14 +120,14 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
                           std::to_string(spec.min_replicas)
                     : "schedule window in force: " + d.proposals.front().message;
   } else {
-    // Every metric is invalid: hold. Never scale down because data is missing.
+    // Every metric is invalid, or an invalid one blocks a scale-down: hold. Never scale
+    // down because data is missing.
     d.proposed = obs.current_replicas;
-    d.scaling_active = false;
-    d.reason = "FailedGetMetrics";
-    d.message = "no valid metric, holding at " + replicasText(obs.current_replicas);
-    for (const auto& m : d.metrics) {
-      if (!m.valid) d.message += "; " + m.message;
-    }
+    const bool some_valid = std::any_of(d.metrics.begin(), d.metrics.end(),
+                                        [](const MetricRecommendation& m) { return m.valid; });
+    d.scaling_active = some_valid;
+    d.reason = some_valid ? threshold.reason : "FailedGetMetrics";
+    d.message = "holding at " + replicasText(obs.current_replicas) + ": " + threshold.message;
   }
 
   // Bounds act at once.

@@ -215,5 +215,31 @@ TEST(EngineTest, InvalidMetricIsReportedWhileOthersDecide) {
   EXPECT_TRUE(d.scaling_active);
 }
 
+TEST(EngineTest, InvalidMetricBlocksAScaleDownOthersWant) {
+  PolicySpec spec = policy(
+      "  maxReplicas: 20\n  behavior: {scaleDown: {stabilizationWindowSeconds: 0}}\n"
+      "  metrics:\n"
+      "    - {name: cpu, prometheus: {query: q}, target: {type: Utilization, averageUtilization: "
+      "60}}\n"
+      "    - {name: rps, prometheus: {query: q}, target: {type: AverageValue, averageValue: 10}}\n");
+  BehaviorState state;
+  Observation obs = observe(8, 15.0);  // cpu alone would scale down to 2.
+  Decision d = decide(spec, obs, state, kMonday6Utc);  // rps is missing.
+  EXPECT_EQ(d.replicas, 8) << d.message;
+  EXPECT_EQ(d.reason, "InvalidMetricBlocksScaleDown");
+  EXPECT_NE(d.message.find("rps"), std::string::npos) << d.message;
+  EXPECT_TRUE(d.scaling_active);
+}
+
+TEST(EngineTest, AllMetricsMissingSaysWhich) {
+  PolicySpec spec = policy(std::string("  maxReplicas: 20\n") + kCpu60);
+  BehaviorState state;
+  Decision d = decide(spec, observe(5, std::nullopt), state, kMonday6Utc);
+  EXPECT_EQ(d.replicas, 5);
+  EXPECT_EQ(d.reason, "FailedGetMetrics");
+  EXPECT_FALSE(d.scaling_active);
+  EXPECT_NE(d.message.find("cpu"), std::string::npos) << d.message;
+}
+
 }  // namespace
 }  // namespace governor::policies

@@ -1,0 +1,485 @@
+#include "policies/threshold.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+namespace governor::policies {
+namespace {
+
+constexpr int32_t kMaxReplicas = std::numeric_limits<int32_t>::max();
+constexpr double kMaxDouble = std::numeric_limits<double>::max();
+
+bool usable(double v) { return std::isfinite(v) && v >= 0.0; }
+
+// Keeps derived numbers finite so that callers can print and serialize them.
+double finiteOrMax(double v) {
+  if (std::isnan(v)) return 0.0;
+  return std::clamp(v, -kMaxDouble, kMaxDouble);
+}
+
+// `v` itself, or the integer it is within kEdgeSlack (relative) of.
+double snapToInteger(double v) {
+  const double nearest = std::round(v);
+  if (std::abs(v - nearest) <= Tolerances::kEdgeSlack * std::max(1.0, std::abs(nearest))) {
+    return nearest;
+  }
+  return v;
+}
+
+// ceil() into a replica count, saturating instead of overflowing. `v` is never negative here;
+// NaN (which the callers rule out) gives 0.
+int32_t ceilReplicas(double v) {
+  if (!(v > 0.0)) return 0;
+  const double up = std::ceil(snapToInteger(v));
+  if (up >= static_cast<double>(kMaxReplicas)) return kMaxReplicas;
+  return static_cast<int32_t>(up);
+}
+
+// A whole percent, truncated as HPA's int32 utilization is.
+double truncatePercent(double v) { return std::floor(snapToInteger(v)); }
+
+// "84", "28.5", "0.333", "1e+300": short, locale-free.
+std::string formatNumber(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v == 0.0) return "0";  // Also -0.
+  char buf[64];
+  std::to_chars_result r{};
+  if (std::abs(v) < 1e12 && std::abs(v) >= 1e-3) {
+    r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, 3);
+    std::string s(buf, r.ptr);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+  }
+  r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6);
+  return {buf, r.ptr};
+}
+
+std::string formatTolerances(const Tolerances& t) {
+  return "tolerance +" + formatNumber(t.scale_up * 100.0) + "%/-" +
+         formatNumber(t.scale_down * 100.0) + "%";
+}
+
+// What is wrong with a value that is not usable.
+std::string describeUnusable(double v) {
+  if (std::isnan(v)) return "is NaN";
+  if (std::isinf(v)) return v > 0 ? "is +Inf" : "is -Inf";
+  return formatNumber(v) + " is negative";
+}
+
+std::string plural(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+TimePoint addSaturating(TimePoint t, Duration d) {
+  int64_t out = 0;
+  if (__builtin_add_overflow(t.time_since_epoch().count(), d.count(), &out)) {
+    return d.count() > 0 ? TimePoint::max() : TimePoint::min();
+  }
+  return TimePoint(Duration(out));
+}
+
+// The reason for a proposal that follows the metric's direction.
+const char* directionReason(double ratio) {
+  if (ratio > 1.0) return "AboveTarget";
+  if (ratio < 1.0) return "BelowTarget";
+  return "AtTarget";
+}
+
+MetricRecommendation invalidRecommendation(const MetricSpec& spec, std::string reason,
+                                           std::string message) {
+  MetricRecommendation rec;
+  rec.metric = spec.name;
+  rec.valid = false;
+  rec.reason = std::move(reason);
+  rec.message = spec.name + ": " + std::move(message);
+  return rec;
+}
+
+// The display unit of a metric's values.
+const char* unitOf(const MetricSpec& spec) {
+  return spec.target.type == TargetType::kUtilization ? "%" : "";
+}
+
+std::string comparison(const MetricSpec& spec, double usage, double ratio, const char* label) {
+  const char* unit = unitOf(spec);
+  const char* op = ratio > 1.0 ? " > " : (ratio < 1.0 ? " < " : " = ");
+  return spec.name + " " + label + formatNumber(usage) + unit + op + "target " +
+         formatNumber(spec.target.value) + unit;
+}
+
+// Ready pods for Value and non-per-pod Utilization (HPA's getReadyPodsCount, with Governor's
+// fallbacks when the controller did not list pods).
+int64_t readyPodCount(const Observation& obs, int32_t current) {
+  if (obs.ready_replicas.has_value()) return std::max<int64_t>(0, *obs.ready_replicas);
+  if (obs.pods.empty()) return current;
+  return std::count_if(obs.pods.begin(), obs.pods.end(), [](const PodInfo& pod) {
+    return pod.phase == PodPhase::kRunning && pod.ready.value_or(false);
+  });
+}
+
+// HPA's getUsageRatioReplicaCount: Object/External Value, and non-per-pod Utilization.
+MetricRecommendation fromRatioAndReadyPods(const MetricSpec& spec, const Observation& obs,
+                                           const Tolerances& tolerances, int32_t current,
+                                           double usage) {
+  MetricRecommendation rec;
+  rec.metric = spec.name;
+  rec.valid = true;
+  rec.usage = finiteOrMax(usage);
+  rec.ratio = finiteOrMax(usage / spec.target.value);
+  const std::string compared = comparison(spec, rec.usage, rec.ratio, "");
+  if (current == 0) {
+    // Scale from zero: neither tolerance nor ready pods apply.
+    rec.replicas = ceilReplicas(rec.ratio);
+    rec.reason = directionReason(rec.ratio);
+    rec.message = compared + " at 0 replicas";
+    return rec;
+  }
+  if (tolerances.within(rec.ratio)) {
+    rec.replicas = current;
+    rec.reason = "WithinTolerance";
+    rec.message = compared + " (within " + formatTolerances(tolerances) + ")";
+    return rec;
+  }
+  const int64_t ready = readyPodCount(obs, current);
+  rec.replicas = ceilReplicas(rec.ratio * static_cast<double>(ready));
+  rec.reason = directionReason(rec.ratio);
+  rec.message = compared + " (" + formatTolerances(tolerances) + ") over " +
+                plural(ready, "ready pod", "ready pods");
+  return rec;
+}
+
+// HPA's GetExternalPerPodMetricReplicas / GetObjectPerPodMetricReplicas.
+MetricRecommendation fromTotalPerPod(const MetricSpec& spec, const Observation& obs,
+                                     const Tolerances& tolerances, int32_t current, double total) {
+  const int32_t replicas = std::max(0, obs.status_replicas.value_or(current));
+  MetricRecommendation rec;
+  rec.metric = spec.name;
+  rec.valid = true;
+  // With no replicas HPA's ratio is +Inf (or NaN for 0/0) and the count is recomputed; the
+  // total itself is reported then, to keep the numbers finite.
+  const double per_pod = replicas > 0 ? total / static_cast<double>(replicas) : total;
+  rec.usage = finiteOrMax(per_pod);
+  rec.ratio = finiteOrMax(per_pod / spec.target.value);
+  const std::string compared = comparison(spec, rec.usage, rec.ratio, "per pod ");
+  if (replicas > 0 && tolerances.within(rec.ratio)) {
+    rec.replicas = replicas;
+    rec.reason = "WithinTolerance";
+    rec.message = compared + " (within " + formatTolerances(tolerances) + ")";
+    return rec;
+  }
+  rec.replicas = ceilReplicas(finiteOrMax(total / spec.target.value));
+  rec.reason = directionReason(rec.ratio);
+  rec.message = compared + " (" + formatTolerances(tolerances) + "), total " + formatNumber(total) +
+                " over " + plural(replicas, "replica", "replicas");
+  return rec;
+}
+
+// HPA's CPU readiness test in groupPods.
+bool cpuUnready(const PodInfo& pod, const PodSample& sample, const PodTimings& timings,
+                TimePoint now) {
+  if (!pod.ready.has_value() || !pod.start_time.has_value()) return true;
+  const bool ready = *pod.ready;
+  if (addSaturating(*pod.start_time, timings.cpu_initialization_period) > now) {
+    // Still initializing: the sample counts only if the pod is ready and a whole window of
+    // the sample was collected after it became so.
+    if (!ready) return true;
+    if (!pod.ready_transition.has_value()) return false;
+    return sample.timestamp < addSaturating(*pod.ready_transition, sample.window);
+  }
+  // Initialized: leave out a pod that is not ready and has never been since it started.
+  if (ready) return false;
+  if (!pod.ready_transition.has_value()) return true;
+  return addSaturating(*pod.start_time, timings.initial_readiness_delay) > *pod.ready_transition;
+}
+
+struct GroupedPods {
+  std::map<std::string, double> values;  // Ready pods' samples; fill-ins are added later.
+  std::vector<std::string> unready;
+  std::vector<std::string> missing;
+  PodCounts counts;
+  int32_t unusable_samples = 0;  // NaN, infinite or negative samples (their pods are missing).
+};
+
+GroupedPods groupPods(const Observation& obs, const MetricSample& sample, bool cpu_rules,
+                      const PodTimings& timings, TimePoint now) {
+  GroupedPods g;
+  std::set<std::string> seen;
+  for (const PodInfo& pod : obs.pods) {
+    if (!seen.insert(pod.name).second) continue;  // A pod listed twice counts once.
+    if (pod.deleting || pod.phase == PodPhase::kFailed) {
+      ++g.counts.ignored;
+      continue;
+    }
+    if (pod.phase == PodPhase::kPending) {
+      g.unready.push_back(pod.name);
+      continue;
+    }
+    const auto it = sample.per_pod.find(pod.name);
+    if (it == sample.per_pod.end() || !usable(it->second.value)) {
+      if (it != sample.per_pod.end()) ++g.unusable_samples;
+      g.missing.push_back(pod.name);
+      continue;
+    }
+    if (cpu_rules && cpuUnready(pod, it->second, timings, now)) {
+      g.unready.push_back(pod.name);
+      continue;
+    }
+    g.values.emplace(pod.name, it->second.value);
+  }
+  g.counts.ready = static_cast<int32_t>(g.values.size());
+  g.counts.unready = static_cast<int32_t>(g.unready.size());
+  g.counts.missing = static_cast<int32_t>(g.missing.size());
+  return g;
+}
+
+double meanOf(const std::map<std::string, double>& values) {
+  const double n = static_cast<double>(values.size());
+  double sum = 0;
+  for (const auto& [name, v] : values) sum += v;
+  if (std::isfinite(sum)) return sum / n;
+  // The sum overflowed: average term by term instead (every term is finite).
+  double mean = 0;
+  for (const auto& [name, v] : values) mean += v / n;
+  return mean;
+}
+
+// HPA's GetResourceReplicas (cpu_rules) and calcPlainMetricReplicas.
+MetricRecommendation fromPodSamples(const MetricSpec& spec, const Observation& obs,
+                                    const MetricSample& sample, const Tolerances& tolerances,
+                                    const PodTimings& timings, TimePoint now, int32_t current) {
+  const bool cpu_rules = spec.target.type == TargetType::kUtilization;
+  if (obs.pods.empty()) {
+    return invalidRecommendation(spec, "NoPods",
+                                 "no pods observed for a per-pod metric (the target's pods "
+                                 "were not listed, or it has none)");
+  }
+  GroupedPods g = groupPods(obs, sample, cpu_rules, timings, now);
+  if (g.values.empty()) {
+    const bool bad = g.unusable_samples > 0;
+    MetricRecommendation rec = invalidRecommendation(
+        spec, bad ? "InvalidMetric" : "MissingMetric",
+        "no usable sample from a ready pod (" + plural(g.counts.unready, "unready", "unready") +
+            ", " + std::to_string(g.counts.missing) + " without a usable sample" +
+            (bad ? " of which " + std::to_string(g.unusable_samples) + " NaN, infinite or negative"
+                 : std::string()) +
+            ", " + std::to_string(g.counts.ignored) + " deleting or failed)");
+    rec.pods = g.counts;
+    return rec;
+  }
+
+  const double target = spec.target.value;
+  auto usageOf = [&](const std::map<std::string, double>& values) {
+    const double mean = finiteOrMax(meanOf(values));
+    return cpu_rules ? truncatePercent(mean) : mean;
+  };
+
+  MetricRecommendation rec;
+  rec.metric = spec.name;
+  rec.valid = true;
+  rec.pods = g.counts;
+  rec.usage = usageOf(g.values);
+  rec.ratio = finiteOrMax(rec.usage / target);
+  const double ratio = rec.ratio;
+  const std::string compared = comparison(spec, rec.usage, ratio, "");
+  const std::string tolerance_text = formatTolerances(tolerances);
+
+  const bool scale_up_with_unready = !g.unready.empty() && ratio > 1.0;
+  if (!scale_up_with_unready && g.missing.empty()) {
+    if (tolerances.within(ratio)) {
+      rec.replicas = current;
+      rec.reason = "WithinTolerance";
+      rec.message = compared + " (within " + tolerance_text + ")";
+      return rec;
+    }
+    rec.replicas = ceilReplicas(ratio * static_cast<double>(g.values.size()));
+    rec.reason = directionReason(ratio);
+    rec.message = compared + " (" + tolerance_text + ") over " +
+                  plural(static_cast<int64_t>(g.values.size()), "ready pod", "ready pods");
+    return rec;
+  }
+
+  // Be conservative about pods without a say: on a scale-down a missing pod is assumed at
+  // the target (Utilization: at its request, or the target if higher); on a scale-up
+  // missing and unready pods are assumed idle.
+  std::string assumed;
+  const char* unit = unitOf(spec);
+  if (!g.missing.empty()) {
+    double fill = -1;
+    if (ratio < 1.0) {
+      fill = cpu_rules ? std::max(100.0, target) : target;
+    } else if (ratio > 1.0) {
+      fill = 0;
+    }
+    if (fill >= 0) {
+      for (const std::string& name : g.missing) g.values[name] = fill;
+      assumed += "; " + plural(g.counts.missing, "pod", "pods") + " without a sample counted at " +
+                 formatNumber(fill) + unit;
+    }
+  }
+  if (scale_up_with_unready) {
+    for (const std::string& name : g.unready) g.values[name] = 0;
+    assumed +=
+        "; " + plural(g.counts.unready, "unready pod", "unready pods") + " counted at 0" + unit;
+  }
+  const double new_ratio = finiteOrMax(usageOf(g.values) / target);
+  const std::string adjusted = "adjusted ratio " + formatNumber(new_ratio);
+
+  if (tolerances.within(new_ratio)) {
+    rec.replicas = current;
+    rec.reason = "WithinTolerance";
+    rec.message = compared + assumed + ": " + adjusted + " within " + tolerance_text;
+    return rec;
+  }
+  if ((ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0)) {
+    rec.replicas = current;
+    rec.reason = "DirectionUncertain";
+    rec.message = compared + assumed + ": " + adjusted + " points the other way; holding";
+    return rec;
+  }
+  const int32_t proposed = ceilReplicas(new_ratio * static_cast<double>(g.values.size()));
+  if ((new_ratio < 1.0 && proposed > current) || (new_ratio > 1.0 && proposed < current)) {
+    rec.replicas = current;
+    rec.reason = "DirectionUncertain";
+    rec.message = compared + assumed + ": " + adjusted + " over " +
+                  plural(static_cast<int64_t>(g.values.size()), "pod", "pods") +
+                  " would move the count the other way; holding";
+    return rec;
+  }
+  rec.replicas = proposed;
+  rec.reason = directionReason(ratio);
+  rec.message = compared + " (" + tolerance_text + ")" + assumed + ": " + adjusted + " over " +
+                plural(static_cast<int64_t>(g.values.size()), "pod", "pods");
+  return rec;
+}
+
+}  // namespace
+
+Tolerances tolerancesFor(const Behavior& behavior) {
+  return Tolerances{behavior.scale_up.tolerance, behavior.scale_down.tolerance};
+}
+
+MetricRecommendation recommendForMetric(const MetricSpec& spec, const Observation& obs,
+                                        const Tolerances& tolerances, const PodTimings& timings,
+                                        TimePoint now) {
+  const double target = spec.target.value;
+  if (!std::isfinite(target) || target <= 0.0) {
+    return invalidRecommendation(spec, "InvalidTarget",
+                                 "target " + formatNumber(target) + " must be a positive number");
+  }
+  const auto found = obs.metrics.find(spec.name);
+  if (found == obs.metrics.end()) {
+    return invalidRecommendation(spec, "MissingMetric", "no sample in this evaluation");
+  }
+  const MetricSample& sample = found->second;
+  const int32_t current = std::max(0, obs.current_replicas);
+  const bool per_pod = spec.prometheus.per_pod;
+
+  if (per_pod && spec.target.type != TargetType::kValue) {
+    return fromPodSamples(spec, obs, sample, tolerances, timings, now, current);
+  }
+
+  double value = 0;
+  if (per_pod) {
+    // Value over per-pod series: their sum, as HPA sums an External metric's series.
+    if (sample.per_pod.empty()) {
+      return invalidRecommendation(spec, "MissingMetric", "the query returned no series");
+    }
+    int32_t unusable = 0;
+    int32_t used = 0;
+    for (const auto& [name, pod_sample] : sample.per_pod) {
+      if (!usable(pod_sample.value)) {
+        ++unusable;
+        continue;
+      }
+      value = finiteOrMax(value + pod_sample.value);
+      ++used;
+    }
+    if (used == 0) {
+      return invalidRecommendation(
+          spec, "InvalidMetric",
+          "every series is NaN, infinite or negative (" + std::to_string(unusable) + " series)");
+    }
+  } else {
+    if (!sample.value.has_value()) {
+      return invalidRecommendation(spec, "MissingMetric", "the query returned no value");
+    }
+    value = *sample.value;
+    if (!usable(value)) {
+      return invalidRecommendation(spec, "InvalidMetric", "value " + describeUnusable(value));
+    }
+  }
+
+  if (spec.target.type == TargetType::kAverageValue) {
+    return fromTotalPerPod(spec, obs, tolerances, current, value);
+  }
+  return fromRatioAndReadyPods(spec, obs, tolerances, current, value);
+}
+
+ThresholdResult evaluateThreshold(const PolicySpec& spec, const Observation& obs,
+                                  const PodTimings& timings, TimePoint now) {
+  ThresholdResult result;
+  const Tolerances tolerances = tolerancesFor(spec.behavior);
+  result.metrics.reserve(spec.metrics.size());
+  for (const MetricSpec& metric : spec.metrics) {
+    result.metrics.push_back(recommendForMetric(metric, obs, tolerances, timings, now));
+  }
+  if (result.metrics.empty()) {
+    result.reason = "NoMetrics";
+    result.message = "the policy has no metrics";
+    return result;
+  }
+
+  const MetricRecommendation* best = nullptr;
+  const MetricRecommendation* first_invalid = nullptr;
+  int64_t invalid = 0;
+  for (const MetricRecommendation& rec : result.metrics) {
+    if (!rec.valid) {
+      ++invalid;
+      if (first_invalid == nullptr) first_invalid = &rec;
+      continue;
+    }
+    // Ties go to the first metric, as in HPA.
+    if (best == nullptr || rec.replicas > best->replicas) best = &rec;
+  }
+  const auto total = static_cast<int64_t>(result.metrics.size());
+  if (best == nullptr) {
+    result.reason = "AllMetricsInvalid";
+    result.message =
+        "all " + plural(total, "metric", "metrics") + " invalid; first: " + first_invalid->message;
+    return result;
+  }
+  const int32_t current = std::max(0, obs.current_replicas);
+  if (invalid > 0 && best->replicas < current) {
+    result.reason = "InvalidMetricBlocksScaleDown";
+    result.message = std::to_string(invalid) + " of " + plural(total, "metric", "metrics") +
+                     " invalid, and the others would scale down to " +
+                     std::to_string(best->replicas) + "; holding. First: " + first_invalid->message;
+    return result;
+  }
+
+  Proposal proposal;
+  proposal.replicas = best->replicas;
+  proposal.policy = "threshold/" + best->metric;
+  proposal.reason = best->reason;
+  proposal.message = best->message;
+  if (invalid > 0) {
+    proposal.message += " (" + std::to_string(invalid) + " of " +
+                        plural(total, "metric", "metrics") + " invalid: " + first_invalid->message +
+                        ")";
+  }
+  result.reason = proposal.reason;
+  result.message = proposal.message;
+  result.proposal = std::move(proposal);
+  return result;
+}
+
+}  // namespace governor::policies
