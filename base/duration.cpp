@@ -31,8 +31,8 @@ Result<Duration> parseDuration(std::string_view text) {
   while (i < text.size()) {
     size_t start = i;
     bool seen_digit = false;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) ||
-                               text[i] == '.')) {
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
       seen_digit = seen_digit || text[i] != '.';
       ++i;
     }

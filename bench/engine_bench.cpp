@@ -43,8 +43,8 @@ void BM_EngineDecide(benchmark::State& bench) {
     return;
   }
   BehaviorState state;
-  TimePoint now = std::chrono::time_point_cast<Duration>(
-      date::sys_days{date::year{2026} / 3 / 2} + std::chrono::hours(9));
+  TimePoint now = std::chrono::time_point_cast<Duration>(date::sys_days{date::year{2026} / 3 / 2} +
+                                                         std::chrono::hours(9));
   int32_t current = 12;
   int64_t step = 0;
   for (auto _ : bench) {

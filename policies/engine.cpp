@@ -13,7 +13,9 @@ void keepEarliest(std::optional<Duration>& current, Duration candidate) {
   if (!current || candidate < *current) current = candidate;
 }
 
-std::string replicasText(int32_t n) { return std::to_string(n) + (n == 1 ? " replica" : " replicas"); }
+std::string replicasText(int32_t n) {
+  return std::to_string(n) + (n == 1 ? " replica" : " replicas");
+}
 
 }  // namespace
 
@@ -39,8 +41,8 @@ Bounds boundsAt(const PolicySpec& spec, TimePoint now, std::optional<TimePoint>*
   return b;
 }
 
-Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& state,
-                TimePoint now, const EngineOptions& options) {
+Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& state, TimePoint now,
+                const EngineOptions& options) {
   Decision d;
   d.current = obs.current_replicas;
   std::optional<TimePoint> schedule_change;
@@ -115,10 +117,10 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
     d.limits = std::move(behavior.limits);
     if (behavior.recheck_after) keepEarliest(d.recheck_after, *behavior.recheck_after);
     d.reason = d.bounds.windows.empty() ? "NoScheduleActive" : "ScheduleActive";
-    d.message = d.bounds.windows.empty()
-                    ? "no schedule window in force: minReplicas " +
-                          std::to_string(spec.min_replicas)
-                    : "schedule window in force: " + d.proposals.front().message;
+    d.message =
+        d.bounds.windows.empty()
+            ? "no schedule window in force: minReplicas " + std::to_string(spec.min_replicas)
+            : "schedule window in force: " + d.proposals.front().message;
   } else {
     // Every metric is invalid, or an invalid one blocks a scale-down: hold. Never scale
     // down because data is missing.

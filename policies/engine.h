@@ -45,16 +45,16 @@ struct Bounds {
 };
 
 struct Decision {
-  int32_t replicas = 0;         // The desired count.
-  int32_t current = 0;          // The count it was decided from.
-  int32_t proposed = 0;         // The metric-driven proposal, before behavior and bounds.
+  int32_t replicas = 0;  // The desired count.
+  int32_t current = 0;   // The count it was decided from.
+  int32_t proposed = 0;  // The metric-driven proposal, before behavior and bounds.
   Bounds bounds;
-  bool scaling_active = true;   // False when no metric could be read, or scaling is disabled.
-  std::vector<Proposal> proposals;            // Threshold winner, predictive, schedule windows.
+  bool scaling_active = true;       // False when no metric could be read, or scaling is disabled.
+  std::vector<Proposal> proposals;  // Threshold winner, predictive, schedule windows.
   std::vector<MetricRecommendation> metrics;  // Each metric's outcome, in spec order.
   std::vector<Limit> limits;                  // Each limit that changed the outcome, in order.
-  std::string reason;   // CamelCase: why `replicas` is what it is.
-  std::string message;  // For people.
+  std::string reason;                         // CamelCase: why `replicas` is what it is.
+  std::string message;                        // For people.
   // Look again no later than this: a schedule window opens or closes, a cooldown or rate
   // period ends. nullopt: only the regular sync period applies.
   std::optional<Duration> recheck_after;
@@ -64,8 +64,8 @@ struct Decision {
 
 // Decides the replica count. Updates `state` (the stabilization history). Does not record
 // a scale event: call commitScale once the decision has been applied to the target.
-Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& state,
-                TimePoint now, const EngineOptions& options = {});
+Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& state, TimePoint now,
+                const EngineOptions& options = {});
 
 // The bounds in force at `now`, and when they next change (in `next_change`).
 Bounds boundsAt(const PolicySpec& spec, TimePoint now,

@@ -30,8 +30,8 @@ struct PodInfo {
 // One pod's value of a per-pod metric.
 struct PodSample {
   double value = 0;
-  TimePoint timestamp{};     // When the sample was taken.
-  Duration window{60'000};   // The window the sample summarizes (e.g. a rate's range).
+  TimePoint timestamp{};    // When the sample was taken.
+  Duration window{60'000};  // The window the sample summarizes (e.g. a rate's range).
 };
 
 // One metric's value as fetched for this evaluation.
@@ -53,10 +53,10 @@ struct Proposal {
 };
 
 struct Observation {
-  int32_t current_replicas = 0;               // The target's scale.spec.replicas.
-  std::optional<int32_t> status_replicas;     // scale.status.replicas (pods that exist).
-  std::optional<int32_t> ready_replicas;      // Ready pods, when known.
-  std::vector<PodInfo> pods;                  // The target's pods; needed for per-pod metrics.
+  int32_t current_replicas = 0;                 // The target's scale.spec.replicas.
+  std::optional<int32_t> status_replicas;       // scale.status.replicas (pods that exist).
+  std::optional<int32_t> ready_replicas;        // Ready pods, when known.
+  std::vector<PodInfo> pods;                    // The target's pods; needed for per-pod metrics.
   std::map<std::string, MetricSample> metrics;  // By MetricSpec::name; absent means missing.
   // The predictive policy's proposal, computed by its stateful model (predictive.h) and
   // combined here as max(reactive, predictive). nullopt: no predictive policy or no forecast.

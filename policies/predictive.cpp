@@ -60,9 +60,8 @@ std::optional<double> loadOf(const MetricSpec& metric, const Observation& obs) {
 
 int32_t replicasForLoad(const MetricSpec& metric, double load) {
   if (!(load > 0) || metric.target.value <= 0) return 0;
-  double per_replica =
-      metric.target.type == TargetType::kUtilization ? metric.target.value / 100.0
-                                                     : metric.target.value;
+  double per_replica = metric.target.type == TargetType::kUtilization ? metric.target.value / 100.0
+                                                                      : metric.target.value;
   double needed = load / per_replica;
   // A load of exactly 6.0 replicas' worth needs 6, not 7 after a rounding error.
   double replicas = std::ceil(needed * (1.0 - 1e-12));
@@ -127,10 +126,10 @@ void PredictivePolicy::observe(const Observation& obs, TimePoint now) {
 }
 
 int PredictivePolicy::primaryPeriodSteps() const {
-  Duration primary = spec_.seasonal_periods.empty() ? Duration(86'400'000)
-                                                    : spec_.seasonal_periods.front();
-  return static_cast<int>(std::llround(static_cast<double>(primary.count()) /
-                                        static_cast<double>(resolution_ms_)));
+  Duration primary =
+      spec_.seasonal_periods.empty() ? Duration(86'400'000) : spec_.seasonal_periods.front();
+  return static_cast<int>(
+      std::llround(static_cast<double>(primary.count()) / static_cast<double>(resolution_ms_)));
 }
 
 forecasting::AutoOptions PredictivePolicy::autoOptions() const {
@@ -183,8 +182,8 @@ Status PredictivePolicy::refit(TimePoint now) {
     forecasting::fillGaps(y, options.max_gap);
     size_t first = 0;
     while (first < y.size() && std::isnan(y[first])) ++first;
-    auto fitted = forecasting::fitCandidate(
-        chosen_, std::span<const double>(y).subspan(first), options);
+    auto fitted =
+        forecasting::fitCandidate(chosen_, std::span<const double>(y).subspan(first), options);
     if (!fitted.ok()) {
       selected_at_.reset();  // Select afresh next time.
       return fitted.status();

@@ -62,12 +62,12 @@ int32_t replicasForLoad(const MetricSpec& metric, double load);
 
 struct PredictiveOutcome {
   std::optional<Proposal> proposal;  // nullopt: no forecast; `reason` says why.
-  std::string reason;   // ForecastReady, InsufficientHistory, ForecastUnreliable, FitFailed.
+  std::string reason;  // ForecastReady, InsufficientHistory, ForecastUnreliable, FitFailed.
   std::string message;
-  std::string model;    // The chosen candidate ("holt-winters-additive", ...); empty if none.
-  double backtest_mase = 0;           // Of the chosen candidate, at the last selection.
+  std::string model;         // The chosen candidate ("holt-winters-additive", ...); empty if none.
+  double backtest_mase = 0;  // Of the chosen candidate, at the last selection.
   std::vector<forecasting::CandidateScore> candidates;  // At the last selection.
-  double peak_load = 0;               // The largest upper bound over the lead window.
+  double peak_load = 0;                // The largest upper bound over the lead window.
   std::optional<TimePoint> fitted_at;  // The last fit.
 };
 
@@ -108,8 +108,8 @@ class PredictivePolicy {
   int64_t resolution_ms_ = 0;
   size_t capacity_ = 0;  // Buckets of history kept.
 
-  std::deque<double> history_;    // Complete buckets, oldest first.
-  std::optional<int64_t> open_;   // The bucket being filled.
+  std::deque<double> history_;   // Complete buckets, oldest first.
+  std::optional<int64_t> open_;  // The bucket being filled.
   double open_sum_ = 0;
   int64_t open_count_ = 0;
 

@@ -34,8 +34,8 @@ struct MetricTarget {
 };
 
 struct PrometheusMetricSource {
-  std::string query;  // PromQL, possibly with {{namespace}}-style variables.
-  bool per_pod = false;  // The query returns one series per pod, labelled `pod`.
+  std::string query;                   // PromQL, possibly with {{namespace}}-style variables.
+  bool per_pod = false;                // The query returns one series per pod, labelled `pod`.
   std::optional<std::string> address;  // Overrides the operator's --prometheus-url.
 };
 
@@ -45,13 +45,13 @@ struct MetricSpec {
   MetricTarget target;
 };
 
-enum class ScalingPolicyType { kPods, kPercent };  // HPA v2 HPAScalingPolicyType.
+enum class ScalingPolicyType { kPods, kPercent };   // HPA v2 HPAScalingPolicyType.
 enum class SelectPolicy { kMax, kMin, kDisabled };  // HPA v2 ScalingPolicySelect.
 
 struct ScalingRule {  // HPA v2 HPAScalingPolicy.
   ScalingPolicyType type = ScalingPolicyType::kPods;
-  int32_t value = 0;       // > 0.
-  Seconds period{15};      // periodSeconds, in (0, 1800].
+  int32_t value = 0;   // > 0.
+  Seconds period{15};  // periodSeconds, in (0, 1800].
 };
 
 // One direction of `behavior`, defaults applied (HPA's for the HPA fields).
@@ -76,7 +76,7 @@ struct Behavior {
 // `max_replicas`.
 struct ScheduleSpec {
   std::string name;
-  std::string time_zone = "UTC";  // IANA name; resolved and checked by the parser.
+  std::string time_zone = "UTC";          // IANA name; resolved and checked by the parser.
   const date::time_zone* zone = nullptr;  // Resolved `time_zone`; nullptr means UTC.
   CronExpr start;
   std::optional<Duration> duration;  // Exactly one of duration and end.
@@ -110,7 +110,7 @@ struct PredictiveSpec {
   Seconds refit{3600};                     // refitSeconds. Default: 3600.
   PredictiveMode mode = PredictiveMode::kApply;
   // Governor additions:
-  Duration resolution{300'000};  // The step of the fitted series. Default: 5m.
+  Duration resolution{300'000};    // The step of the fitted series. Default: 5m.
   double max_backtest_mase = 2.0;  // A model whose backtest MASE exceeds this is not used.
 };
 
@@ -120,8 +120,8 @@ struct PolicySpec {
   std::string namespace_;  // Default: "default".
   // spec
   ScaleTargetRef scale_target_ref;
-  int32_t min_replicas = 1;  // Default: 1, as HPA.
-  int32_t max_replicas = 0;  // Required, >= min_replicas.
+  int32_t min_replicas = 1;         // Default: 1, as HPA.
+  int32_t max_replicas = 0;         // Required, >= min_replicas.
   std::vector<MetricSpec> metrics;  // May be empty: a schedule-only policy.
   std::vector<ScheduleSpec> schedules;
   Behavior behavior = Behavior::hpaDefaults();

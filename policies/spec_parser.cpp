@@ -285,8 +285,8 @@ void Parser::parseMetadata(const YAML::Node& node, PolicySpec& out) {
 
 void Parser::parseSpec(const YAML::Node& node, PolicySpec& out) {
   rejectUnknown(node, "spec",
-                {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "schedules",
-                 "behavior", "predictive"});
+                {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "schedules", "behavior",
+                 "predictive"});
   const YAML::Node ref = node["scaleTargetRef"];
   if (!ref.IsDefined()) {
     error(node, "spec.scaleTargetRef", "required");
@@ -322,7 +322,8 @@ void Parser::parseSpec(const YAML::Node& node, PolicySpec& out) {
         MetricSpec metric;
         parseMetric(metrics[i], path, metric);
         if (!metric.name.empty() && !names.insert(metric.name).second) {
-          error(metrics[i]["name"], path + ".name", "duplicate metric name \"" + metric.name + "\"");
+          error(metrics[i]["name"], path + ".name",
+                "duplicate metric name \"" + metric.name + "\"");
         }
         out.metrics.push_back(std::move(metric));
       }
@@ -357,8 +358,7 @@ void Parser::parseSpec(const YAML::Node& node, PolicySpec& out) {
   }
 
   const YAML::Node predictive = node["predictive"];
-  if (predictive.IsDefined() && !predictive.IsNull() &&
-      expectMap(predictive, "spec.predictive")) {
+  if (predictive.IsDefined() && !predictive.IsNull() && expectMap(predictive, "spec.predictive")) {
     PredictiveSpec p;
     parsePredictive(predictive, "spec.predictive", out.metrics, p);
     out.predictive = std::move(p);
@@ -419,9 +419,9 @@ void Parser::parsePredictive(const YAML::Node& node, const std::string& path,
     } else if (*model == "seasonal-naive") {
       out.model = PredictiveModelKind::kSeasonalNaive;
     } else {
-      error(node["model"], path + ".model",
-            "must be auto, holt-winters, harmonic, linear or seasonal-naive, got \"" + *model +
-                "\"");
+      error(
+          node["model"], path + ".model",
+          "must be auto, holt-winters, harmonic, linear or seasonal-naive, got \"" + *model + "\"");
     }
   }
   constexpr Duration kMinute{60'000};
@@ -557,9 +557,9 @@ std::optional<CronExpr> Parser::cron(const YAML::Node& parent, const std::string
 
 void Parser::parseSchedule(const YAML::Node& node, const std::string& path, ScheduleSpec& out) {
   if (!expectMap(node, path)) return;
-  rejectUnknown(node, path,
-                {"name", "timeZone", "start", "duration", "end", "minReplicas", "maxReplicas",
-                 "replicas"});
+  rejectUnknown(
+      node, path,
+      {"name", "timeZone", "start", "duration", "end", "minReplicas", "maxReplicas", "replicas"});
   out.name = string(node, path, "name", true).value_or("");
   out.time_zone = string(node, path, "timeZone", false).value_or("UTC");
   auto zone = findTimeZone(out.time_zone);
@@ -622,9 +622,9 @@ void Parser::parseSchedule(const YAML::Node& node, const std::string& path, Sche
 void Parser::parseRules(const YAML::Node& node, const std::string& path, ScalingRules& out) {
   if (!node.IsDefined() || node.IsNull()) return;  // HPA defaults stay.
   if (!expectMap(node, path)) return;
-  rejectUnknown(node, path,
-                {"stabilizationWindowSeconds", "tolerance", "cooldownSeconds", "selectPolicy",
-                 "policies"});
+  rejectUnknown(
+      node, path,
+      {"stabilizationWindowSeconds", "tolerance", "cooldownSeconds", "selectPolicy", "policies"});
   if (auto v = integer(node, path, "stabilizationWindowSeconds", false, 0,
                        kMaxStabilizationWindowSeconds)) {
     out.stabilization_window = Seconds(*v);
@@ -674,7 +674,8 @@ void Parser::parseRules(const YAML::Node& node, const std::string& path, Scaling
     }
     rule.value = static_cast<int32_t>(
         integer(item, p, "value", true, 1, std::numeric_limits<int32_t>::max()).value_or(1));
-    rule.period = Seconds(integer(item, p, "periodSeconds", true, 1, kMaxPeriodSeconds).value_or(15));
+    rule.period =
+        Seconds(integer(item, p, "periodSeconds", true, 1, kMaxPeriodSeconds).value_or(15));
     out.policies.push_back(rule);
   }
 }

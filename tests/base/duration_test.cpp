@@ -23,8 +23,10 @@ TEST_P(ParseDurationTest, Parses) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ParseDurationTest,
-    testing::Values(ParseCase{"Seconds", "15s", 15'000}, ParseCase{"MinutesSeconds", "1m30s", 90'000},
-                    ParseCase{"Hours", "10h", 36'000'000}, ParseCase{"Fortnight", "336h", 1'209'600'000},
+    testing::Values(ParseCase{"Seconds", "15s", 15'000},
+                    ParseCase{"MinutesSeconds", "1m30s", 90'000},
+                    ParseCase{"Hours", "10h", 36'000'000},
+                    ParseCase{"Fortnight", "336h", 1'209'600'000},
                     ParseCase{"Millis", "500ms", 500}, ParseCase{"Fraction", "1.5h", 5'400'000},
                     ParseCase{"Days", "2d", 172'800'000}, ParseCase{"Weeks", "1w", 604'800'000},
                     ParseCase{"Zero", "0", 0}, ParseCase{"Negative", "-5s", -5'000},
@@ -47,14 +49,17 @@ TEST_P(BadDurationTest, Rejects) {
       << got.status().message();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, BadDurationTest,
-    testing::Values(BadCase{"Empty", "", "empty"}, BadCase{"NoUnit", "15", "missing unit"},
-                    BadCase{"UnknownUnit", "10x", "unknown unit \"x\""},
-                    BadCase{"NoNumber", "s", "expected a number"},
-                    BadCase{"TwoDots", "1.2.3s", "malformed"}, BadCase{"SignOnly", "-", "no number"},
-                    BadCase{"Huge", "99999999999999999h", "out of range"}),
-    [](const testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Table, BadDurationTest,
+                         testing::Values(BadCase{"Empty", "", "empty"},
+                                         BadCase{"NoUnit", "15", "missing unit"},
+                                         BadCase{"UnknownUnit", "10x", "unknown unit \"x\""},
+                                         BadCase{"NoNumber", "s", "expected a number"},
+                                         BadCase{"TwoDots", "1.2.3s", "malformed"},
+                                         BadCase{"SignOnly", "-", "no number"},
+                                         BadCase{"Huge", "99999999999999999h", "out of range"}),
+                         [](const testing::TestParamInfo<BadCase>& info) {
+                           return info.param.name;
+                         });
 
 struct FormatCase {
   std::string name;

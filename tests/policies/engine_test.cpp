@@ -77,8 +77,8 @@ INSTANTIATE_TEST_SUITE_P(
         // HPA's default scale-up limit: max(4 pods, 100%) per 15 s from 2 -> at most 6.
         EngineCase{"ScaleUpRateLimited", std::string("  maxReplicas: 50\n") + kCpu60, kMonday6Utc,
                    2, 600.0, 6, "ScaleUpLimit"},
-        EngineCase{"ClampedToMax", std::string("  maxReplicas: 5\n") + kCpu60, kMonday6Utc, 4,
-                   90.0, 5, "TooManyReplicas"},
+        EngineCase{"ClampedToMax", std::string("  maxReplicas: 5\n") + kCpu60, kMonday6Utc, 4, 90.0,
+                   5, "TooManyReplicas"},
         // Every metric missing: hold, never scale down on missing data.
         EngineCase{"MissingMetricHolds", std::string("  maxReplicas: 20\n") + kCpu60, kMonday6Utc,
                    7, std::nullopt, 7, "FailedGetMetrics"},
@@ -183,8 +183,8 @@ TEST(EngineTest, StabilizationStateCarriesAcrossDecisions) {
 }
 
 TEST(EngineTest, ScaleUpCooldownHoldsAndSaysHowLong) {
-  PolicySpec spec =
-      policy(std::string("  maxReplicas: 50\n") + kCpu60 + "  behavior: {scaleUp: {cooldownSeconds: 120}}\n");
+  PolicySpec spec = policy(std::string("  maxReplicas: 50\n") + kCpu60 +
+                           "  behavior: {scaleUp: {cooldownSeconds: 120}}\n");
   BehaviorState state;
   Decision up = decide(spec, observe(4, 90.0), state, kMonday6Utc);
   ASSERT_EQ(up.replicas, 6);
@@ -203,7 +203,8 @@ TEST(EngineTest, InvalidMetricIsReportedWhileOthersDecide) {
       "  maxReplicas: 20\n  metrics:\n"
       "    - {name: cpu, prometheus: {query: q}, target: {type: Utilization, averageUtilization: "
       "60}}\n"
-      "    - {name: rps, prometheus: {query: q}, target: {type: AverageValue, averageValue: 10}}\n");
+      "    - {name: rps, prometheus: {query: q}, target: {type: AverageValue, averageValue: "
+      "10}}\n");
   BehaviorState state;
   Observation obs = observe(4, 90.0);
   obs.metrics["rps"].value = std::numeric_limits<double>::quiet_NaN();
@@ -221,9 +222,10 @@ TEST(EngineTest, InvalidMetricBlocksAScaleDownOthersWant) {
       "  metrics:\n"
       "    - {name: cpu, prometheus: {query: q}, target: {type: Utilization, averageUtilization: "
       "60}}\n"
-      "    - {name: rps, prometheus: {query: q}, target: {type: AverageValue, averageValue: 10}}\n");
+      "    - {name: rps, prometheus: {query: q}, target: {type: AverageValue, averageValue: "
+      "10}}\n");
   BehaviorState state;
-  Observation obs = observe(8, 15.0);  // cpu alone would scale down to 2.
+  Observation obs = observe(8, 15.0);                  // cpu alone would scale down to 2.
   Decision d = decide(spec, obs, state, kMonday6Utc);  // rps is missing.
   EXPECT_EQ(d.replicas, 8) << d.message;
   EXPECT_EQ(d.reason, "InvalidMetricBlocksScaleDown");

@@ -79,13 +79,28 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         // 4 ready pods at 75%: three replicas' worth of work.
         LoadCase{"Utilization", TargetType::kUtilization, false, 75.0, {}, 4, 3.0},
-        LoadCase{"UtilizationPerPod", TargetType::kUtilization, true, std::nullopt, {50, 100, 150},
-                 3, 3.0},
+        LoadCase{"UtilizationPerPod",
+                 TargetType::kUtilization,
+                 true,
+                 std::nullopt,
+                 {50, 100, 150},
+                 3,
+                 3.0},
         LoadCase{"AverageValueIsTheTotal", TargetType::kAverageValue, false, 420.0, {}, 7, 420.0},
-        LoadCase{"AverageValuePerPodSums", TargetType::kAverageValue, true, std::nullopt,
-                 {10, 20, 30}, 3, 60.0},
-        LoadCase{"PerPodSkipsBadSamples", TargetType::kAverageValue, true, std::nullopt,
-                 {10, NAN, -5, 30}, 4, 40.0},
+        LoadCase{"AverageValuePerPodSums",
+                 TargetType::kAverageValue,
+                 true,
+                 std::nullopt,
+                 {10, 20, 30},
+                 3,
+                 60.0},
+        LoadCase{"PerPodSkipsBadSamples",
+                 TargetType::kAverageValue,
+                 true,
+                 std::nullopt,
+                 {10, NAN, -5, 30},
+                 4,
+                 40.0},
         LoadCase{"Missing", TargetType::kUtilization, false, std::nullopt, {}, 4, std::nullopt},
         LoadCase{"NaN", TargetType::kUtilization, false, NAN, {}, 4, std::nullopt},
         LoadCase{"Negative", TargetType::kAverageValue, false, -1.0, {}, 4, std::nullopt},
@@ -186,7 +201,8 @@ TEST(PredictivePolicyTest, RefitsOnlyWhenDue) {
   ++hour;
   PredictiveOutcome second = p.propose(kEpoch + hours(hour));
   EXPECT_EQ(second.fitted_at, first.fitted_at);  // Updated incrementally, not refitted.
-  for (int i = 0; i < 6; ++i, ++hour) p.addLoad(kEpoch + hours(hour) + minutes(30), dailyLoad(hour));
+  for (int i = 0; i < 6; ++i, ++hour)
+    p.addLoad(kEpoch + hours(hour) + minutes(30), dailyLoad(hour));
   PredictiveOutcome third = p.propose(kEpoch + hours(hour));
   ASSERT_TRUE(third.fitted_at.has_value());
   EXPECT_GT(*third.fitted_at, *first.fitted_at);
@@ -293,10 +309,11 @@ INSTANTIATE_TEST_SUITE_P(
                           "spec.predictive.metric: metric \"queue\" has a Value target"},
         BadPredictiveCase{"BadModel", "  predictive: {metric: cpu, model: prophet}\n",
                           "spec.predictive.model: must be auto, holt-winters"},
-        BadPredictiveCase{"ShortHistory",
-                          "  predictive: {metric: cpu, seasonalPeriods: [24h, 168h], history: 72h}\n",
-                          "spec.predictive.history: must hold at least two of the longest season "
-                          "(336h)"},
+        BadPredictiveCase{
+            "ShortHistory",
+            "  predictive: {metric: cpu, seasonalPeriods: [24h, 168h], history: 72h}\n",
+            "spec.predictive.history: must hold at least two of the longest season "
+            "(336h)"},
         BadPredictiveCase{"BadQuantile", "  predictive: {metric: cpu, quantile: 1.5}\n",
                           "spec.predictive.quantile: must be in [0.5, 0.999]"},
         BadPredictiveCase{"BadMode", "  predictive: {metric: cpu, mode: yolo}\n",
@@ -357,7 +374,8 @@ std::vector<TracePoint> readTrace(const std::string& path) {
 // previous hour's, a reactive policy can only size for the hour just gone; the predictive
 // policy, with one hour of lead, must already ask for more, and enough for the hour ahead.
 TEST(PredictiveTraceTest, ScalesAheadOfTheDailyRiseOnNasaHttp) {
-  auto trace = readTrace(std::string(GOVERNOR_TEST_DATA) + "/traces/nasa_http_jul95_requests_1h.csv");
+  auto trace =
+      readTrace(std::string(GOVERNOR_TEST_DATA) + "/traces/nasa_http_jul95_requests_1h.csv");
   ASSERT_GT(trace.size(), 24u * 14);
   PredictiveSpec spec = hourlyDaily();
   spec.model = PredictiveModelKind::kAuto;

@@ -210,12 +210,13 @@ INSTANTIATE_TEST_SUITE_P(
                         "    - {name: rps, prometheus: {query: q}, target: {type: Value, value: "
                         "\"-5\"}}\n",
                     "spec.metrics[0].target.value: must be > 0, got -5"},
-        BadSpecCase{"DuplicateMetric",
-                    std::string(kRef) +
-                        "  maxReplicas: 3\n  metrics:\n"
-                        "    - {name: cpu, prometheus: {query: q}, target: {type: Value, value: 1}}\n"
-                        "    - {name: cpu, prometheus: {query: q}, target: {type: Value, value: 2}}\n",
-                    "spec.metrics[1].name: duplicate metric name \"cpu\""},
+        BadSpecCase{
+            "DuplicateMetric",
+            std::string(kRef) +
+                "  maxReplicas: 3\n  metrics:\n"
+                "    - {name: cpu, prometheus: {query: q}, target: {type: Value, value: 1}}\n"
+                "    - {name: cpu, prometheus: {query: q}, target: {type: Value, value: 2}}\n",
+            "spec.metrics[1].name: duplicate metric name \"cpu\""},
         BadSpecCase{"EmptyQuery",
                     std::string(kRef) +
                         "  maxReplicas: 3\n  metrics:\n"
@@ -259,9 +260,8 @@ INSTANTIATE_TEST_SUITE_P(
                         "minReplicas: 2}\n",
                     "spec.schedules[0].end: set either duration or end, not both"},
         BadSpecCase{"NoDuration",
-                    std::string(kRef) +
-                        "  maxReplicas: 3\n  schedules:\n"
-                        "    - {name: s, start: \"0 8 * * *\", minReplicas: 2}\n",
+                    std::string(kRef) + "  maxReplicas: 3\n  schedules:\n"
+                                        "    - {name: s, start: \"0 8 * * *\", minReplicas: 2}\n",
                     "spec.schedules[0].duration: required (or end)"},
         BadSpecCase{"BadDuration",
                     std::string(kRef) +
@@ -269,9 +269,8 @@ INSTANTIATE_TEST_SUITE_P(
                         "    - {name: s, start: \"0 8 * * *\", duration: 10y, minReplicas: 2}\n",
                     "spec.schedules[0].duration: \"10y\": unknown unit \"y\""},
         BadSpecCase{"ScheduleSetsNothing",
-                    std::string(kRef) +
-                        "  maxReplicas: 3\n  schedules:\n"
-                        "    - {name: s, start: \"0 8 * * *\", duration: 1h}\n",
+                    std::string(kRef) + "  maxReplicas: 3\n  schedules:\n"
+                                        "    - {name: s, start: \"0 8 * * *\", duration: 1h}\n",
                     "spec.schedules[0]: must set replicas, minReplicas or maxReplicas"},
         BadSpecCase{"ReplicasAndMin",
                     std::string(kRef) +
@@ -286,35 +285,39 @@ INSTANTIATE_TEST_SUITE_P(
                         "maxReplicas: 4}\n",
                     "spec.schedules[0].maxReplicas: must be >= minReplicas (5)"},
         BadSpecCase{"StabilizationTooLong",
-                    std::string(kRef) +
-                        "  maxReplicas: 3\n  behavior:\n"
-                        "    scaleDown: {stabilizationWindowSeconds: 7200}\n",
+                    std::string(kRef) + "  maxReplicas: 3\n  behavior:\n"
+                                        "    scaleDown: {stabilizationWindowSeconds: 7200}\n",
                     "spec.behavior.scaleDown.stabilizationWindowSeconds: must be in [0, 3600], "
                     "got 7200"},
-        BadSpecCase{"BadSelectPolicy",
-                    std::string(kRef) + "  maxReplicas: 3\n  behavior:\n    scaleUp: {selectPolicy: Avg}\n",
-                    "spec.behavior.scaleUp.selectPolicy: must be Max, Min or Disabled"},
-        BadSpecCase{"EmptyPolicies",
-                    std::string(kRef) + "  maxReplicas: 3\n  behavior:\n    scaleUp: {policies: []}\n",
-                    "spec.behavior.scaleUp.policies: must have at least one policy"},
-        BadSpecCase{"BadPolicyType",
-                    std::string(kRef) +
-                        "  maxReplicas: 3\n  behavior:\n"
-                        "    scaleUp: {policies: [{type: Replicas, value: 1, periodSeconds: 15}]}\n",
-                    "spec.behavior.scaleUp.policies[0].type: must be Pods or Percent"},
+        BadSpecCase{
+            "BadSelectPolicy",
+            std::string(kRef) + "  maxReplicas: 3\n  behavior:\n    scaleUp: {selectPolicy: Avg}\n",
+            "spec.behavior.scaleUp.selectPolicy: must be Max, Min or Disabled"},
+        BadSpecCase{
+            "EmptyPolicies",
+            std::string(kRef) + "  maxReplicas: 3\n  behavior:\n    scaleUp: {policies: []}\n",
+            "spec.behavior.scaleUp.policies: must have at least one policy"},
+        BadSpecCase{
+            "BadPolicyType",
+            std::string(kRef) +
+                "  maxReplicas: 3\n  behavior:\n"
+                "    scaleUp: {policies: [{type: Replicas, value: 1, periodSeconds: 15}]}\n",
+            "spec.behavior.scaleUp.policies[0].type: must be Pods or Percent"},
         BadSpecCase{"PeriodTooLong",
                     std::string(kRef) +
                         "  maxReplicas: 3\n  behavior:\n"
                         "    scaleUp: {policies: [{type: Pods, value: 1, periodSeconds: 3600}]}\n",
                     "spec.behavior.scaleUp.policies[0].periodSeconds: must be in [1, 1800]"},
-        BadSpecCase{"ZeroPolicyValue",
-                    std::string(kRef) +
-                        "  maxReplicas: 3\n  behavior:\n"
-                        "    scaleDown: {policies: [{type: Percent, value: 0, periodSeconds: 15}]}\n",
-                    "spec.behavior.scaleDown.policies[0].value: must be >= 1, got 0"},
-        BadSpecCase{"ToleranceRange",
-                    std::string(kRef) + "  maxReplicas: 3\n  behavior:\n    scaleUp: {tolerance: 1.5}\n",
-                    "spec.behavior.scaleUp.tolerance: must be in [0, 1], got 1.5"},
+        BadSpecCase{
+            "ZeroPolicyValue",
+            std::string(kRef) +
+                "  maxReplicas: 3\n  behavior:\n"
+                "    scaleDown: {policies: [{type: Percent, value: 0, periodSeconds: 15}]}\n",
+            "spec.behavior.scaleDown.policies[0].value: must be >= 1, got 0"},
+        BadSpecCase{
+            "ToleranceRange",
+            std::string(kRef) + "  maxReplicas: 3\n  behavior:\n    scaleUp: {tolerance: 1.5}\n",
+            "spec.behavior.scaleUp.tolerance: must be in [0, 1], got 1.5"},
         BadSpecCase{"CooldownNegative",
                     std::string(kRef) +
                         "  maxReplicas: 3\n  behavior:\n    scaleUp: {cooldownSeconds: -3}\n",
