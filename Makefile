@@ -23,8 +23,8 @@ build: configure
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
 
 demo: build
-	$(GOVERNOR) --help
 	$(GOVERNOR) validate -f examples/policies/threshold.yaml -f examples/policies/scheduled.yaml
+	$(GOVERNOR) simulate -f examples/simulations/nasa-web.yaml --report $(BUILD_DIR)/report
 
 # Every test: formatting and architecture checks, unit and integration tests, then the unit
 # tests again under AddressSanitizer + UndefinedBehaviorSanitizer.

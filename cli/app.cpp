@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/forecast_command.h"
+#include "cli/simulate_command.h"
 #include "cli/validate_command.h"
 
 namespace governor::cli {
@@ -24,6 +26,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     out << "governor " << GOVERNOR_VERSION << "\n";
   });
   addValidateCommand(app, out, err, exit_code);
+  addSimulateCommand(app, out, err, exit_code);
+  addForecastCommand(app, out, err, exit_code);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // The program name.

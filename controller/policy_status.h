@@ -1,0 +1,72 @@
+#pragma once
+
+// The status of a ScalingPolicy, as the reconciler writes it: what it saw, what it decided
+// and why, metav1.Condition-shaped conditions, and the behavior state (stabilization history,
+// scale events, cooldown clocks) so that a restarted operator resumes exactly where the last
+// one stopped. (HPA keeps that history in memory only and loses it on restart.)
+//
+// Thread-safety: value types.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/time.h"
+#include "policies/behavior.h"
+
+namespace governor::controller {
+
+// Condition types the reconciler maintains.
+inline constexpr std::string_view kConditionReady = "Ready";
+inline constexpr std::string_view kConditionAbleToScale = "AbleToScale";
+inline constexpr std::string_view kConditionScalingActive = "ScalingActive";
+inline constexpr std::string_view kConditionScalingLimited = "ScalingLimited";
+inline constexpr std::string_view kConditionInvalidSpec = "InvalidSpec";
+
+// metav1.Condition.
+struct Condition {
+  std::string type;
+  std::string status;  // "True", "False" or "Unknown".
+  std::string reason;  // CamelCase.
+  std::string message;
+  TimePoint last_transition_time{};  // Moves only when `status` changes.
+  int64_t observed_generation = 0;
+  friend bool operator==(const Condition&, const Condition&) = default;
+};
+
+// One policy's proposal at the latest evaluation (policies::Proposal, with equality).
+struct ProposalStatus {
+  std::string policy;  // "threshold/cpu", "schedule/business-hours", "predictive".
+  int32_t replicas = 0;
+  std::string reason;
+  std::string message;
+  friend bool operator==(const ProposalStatus&, const ProposalStatus&) = default;
+};
+
+struct PolicyStatus {
+  int64_t observed_generation = 0;           // The generation the rest of the status describes.
+  int32_t current_replicas = 0;              // The target's spec.replicas when last evaluated.
+  int32_t desired_replicas = 0;              // The latest decision (in dry-run: what it would set).
+  std::optional<TimePoint> last_scale_time;  // The latest write of /scale.
+  // The latest decision's reason (CamelCase) and message, as Decision::reason / message.
+  std::string reason;
+  std::string message;
+  std::vector<ProposalStatus> proposals;  // Each policy's latest proposal.
+  std::vector<policies::Limit> limits;    // Each limit that changed the latest decision.
+  std::vector<Condition> conditions;      // In the order first set.
+  policies::BehaviorState behavior;       // Restored from here on every reconcile.
+  friend bool operator==(const PolicyStatus&, const PolicyStatus&) = default;
+};
+
+// The condition of `type`, or nullptr.
+const Condition* findCondition(const std::vector<Condition>& conditions, std::string_view type);
+
+// Sets the condition of `type`, appending it if absent. lastTransitionTime is `now` for a new
+// condition or when `status` changes, and kept otherwise.
+void setCondition(std::vector<Condition>& conditions, std::string_view type,
+                  std::string_view status, std::string_view reason, std::string_view message,
+                  int64_t observed_generation, TimePoint now);
+
+}  // namespace governor::controller

@@ -1,0 +1,37 @@
+#pragma once
+
+// The seam for stateful policies — the predictive policy — that the pure engine cannot host:
+// they keep a history of the metric values and a fitted model between evaluations. The
+// reconciler hands each one every observation it makes (so the source can grow its history)
+// and puts the answer in Observation::predictive, where the engine combines it with the
+// threshold proposal as max(reactive, predictive).
+//
+// The operator and the simulator plug the same implementation in, so a predictive decision
+// in a dry run is the decision production would make.
+
+#include <optional>
+
+#include "base/time.h"
+#include "controller/ports.h"
+#include "policies/observation.h"
+#include "policies/spec.h"
+
+namespace governor::controller {
+
+class ProposalSource {
+ public:
+  virtual ~ProposalSource() = default;
+
+  // Called once per reconcile of the policy at `key`, after its metrics are fetched and before
+  // the engine decides; `obs` holds this evaluation's replica counts and metric values (a
+  // missing metric is absent). Returns the proposal, or nullopt when `spec` asks for no
+  // prediction or there is no forecast yet (too little history). Must not block on I/O for
+  // long: it runs inside the reconcile. Implementations keep their state per key and say
+  // whether they are thread-safe.
+  virtual std::optional<policies::Proposal> propose(const ObjectKey& key,
+                                                    const policies::PolicySpec& spec,
+                                                    const policies::Observation& obs,
+                                                    TimePoint now) = 0;
+};
+
+}  // namespace governor::controller

@@ -1,0 +1,262 @@
+#include "controller/reconciler.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "policies/spec_parser.h"
+
+namespace governor::controller {
+namespace {
+
+constexpr const char* kTrue = "True";
+constexpr const char* kFalse = "False";
+
+void replaceAll(std::string& text, std::string_view from, const std::string& to) {
+  for (size_t pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+}
+
+std::string describe(const Status& status) {
+  return std::string(statusCodeName(status.code())) + ": " + status.message();
+}
+
+}  // namespace
+
+MetricQuery metricQueryFor(const policies::PolicySpec& spec, const policies::MetricSpec& metric) {
+  MetricQuery q;
+  q.name = metric.name;
+  q.query = metric.prometheus.query;
+  replaceAll(q.query, "{{namespace}}", spec.namespace_);
+  replaceAll(q.query, "{{name}}", spec.name);
+  replaceAll(q.query, "{{target}}", spec.scale_target_ref.name);
+  q.per_pod = metric.prometheus.per_pod;
+  q.address = metric.prometheus.address;
+  q.target_type = metric.target.type;
+  return q;
+}
+
+Reconciler::Reconciler(Cluster& cluster, MetricsSource& metrics, const Clock& clock,
+                       ReconcilerOptions options, ProposalSource* predictive)
+    : cluster_(cluster),
+      metrics_(metrics),
+      clock_(clock),
+      options_(std::move(options)),
+      predictive_(predictive) {}
+
+const Reconciler::ParsedPolicy& Reconciler::parse(const PolicyObject& policy) {
+  auto found = parsed_.find(policy.key);
+  if (found != parsed_.end() && found->second.generation == policy.generation &&
+      found->second.manifest == policy.manifest) {
+    return found->second;
+  }
+  ParsedPolicy parsed;
+  parsed.generation = policy.generation;
+  parsed.manifest = policy.manifest;
+  auto spec = policies::parsePolicy(policy.manifest, "ScalingPolicy " + policy.key.toString());
+  if (!spec.ok()) {
+    parsed.error = spec.status();
+  } else {
+    parsed.spec = std::move(spec).value();
+    for (const auto& metric : parsed.spec->metrics) {
+      parsed.queries.push_back(metricQueryFor(*parsed.spec, metric));
+      parsed.needs_pods = parsed.needs_pods || metric.prometheus.per_pod;
+    }
+  }
+  auto& slot = parsed_[policy.key];
+  slot = std::move(parsed);
+  return slot;
+}
+
+Status Reconciler::writeStatus(std::shared_ptr<const PolicyObject>& policy, PolicyStatus&& status) {
+  if (status == policy->status) return Status();
+  const ObjectKey key = policy->key;
+  const std::string version = policy->resource_version;
+  policy.reset();
+  return cluster_.updatePolicyStatus(key, version, std::move(status));
+}
+
+void Reconciler::warn(const ObjectKey& key, std::string reason, std::string message,
+                      TimePoint now) {
+  cluster_.recordEvent(key, Event{"Warning", std::move(reason), std::move(message), now});
+}
+
+Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
+  const TimePoint now = clock_.now();
+  auto got = cluster_.getPolicy(key);
+  if (!got.ok()) return got.status();
+  std::shared_ptr<const PolicyObject> snapshot = std::move(got).value();
+  const PolicyObject& policy = *snapshot;
+  const int64_t gen = policy.generation;
+  PolicyStatus status = policy.status;
+  status.observed_generation = gen;
+
+  // 1. The spec.
+  const ParsedPolicy& parsed = parse(policy);
+  if (!parsed.spec) {
+    const Condition* before = findCondition(status.conditions, kConditionInvalidSpec);
+    const bool was_invalid = before != nullptr && before->status == kTrue;
+    const std::string& message = parsed.error.message();
+    setCondition(status.conditions, kConditionReady, kFalse, "InvalidSpec", message, gen, now);
+    setCondition(status.conditions, kConditionScalingActive, kFalse, "InvalidSpec",
+                 "the spec is invalid", gen, now);
+    setCondition(status.conditions, kConditionInvalidSpec, kTrue, "InvalidSpec", message, gen, now);
+    status.reason = "InvalidSpec";
+    status.message = message;
+    if (!was_invalid) warn(key, "InvalidSpec", message, now);
+    Status written = writeStatus(snapshot, std::move(status));
+    if (!written.ok()) return written;
+    return parsed.error;
+  }
+  const policies::PolicySpec& spec = *parsed.spec;
+  setCondition(status.conditions, kConditionInvalidSpec, kFalse, "SpecValid", "the spec is valid",
+               gen, now);
+
+  // 2. What the target looks like, and the metrics.
+  auto scale = cluster_.getScale(spec.namespace_, spec.scale_target_ref);
+  if (!scale.ok()) {
+    const std::string message = "cannot read the scale of " + spec.scale_target_ref.kind + " " +
+                                spec.namespace_ + "/" + spec.scale_target_ref.name + ": " +
+                                describe(scale.status());
+    setCondition(status.conditions, kConditionReady, kFalse, "FailedGetScale", message, gen, now);
+    setCondition(status.conditions, kConditionAbleToScale, kFalse, "FailedGetScale", message, gen,
+                 now);
+    warn(key, "FailedGetScale", message, now);
+    Status written = writeStatus(snapshot, std::move(status));
+    if (!written.ok()) return written;
+    return scale.status();
+  }
+
+  policies::Observation obs;
+  obs.current_replicas = scale->spec_replicas;
+  obs.status_replicas = scale->status_replicas;
+  obs.ready_replicas = scale->ready_replicas;
+  const bool needs_pods = parsed.needs_pods || (!scale->ready_replicas && !spec.metrics.empty());
+  if (needs_pods) {
+    auto pods = cluster_.listPods(spec.namespace_, scale->selector);
+    if (!pods.ok()) {
+      const std::string message =
+          "cannot list the pods of " + spec.scale_target_ref.name + ": " + describe(pods.status());
+      setCondition(status.conditions, kConditionReady, kFalse, "FailedListPods", message, gen, now);
+      setCondition(status.conditions, kConditionScalingActive, kFalse, "FailedListPods", message,
+                   gen, now);
+      warn(key, "FailedListPods", message, now);
+      Status written = writeStatus(snapshot, std::move(status));
+      if (!written.ok()) return written;
+      return pods.status();
+    }
+    obs.pods = std::move(pods).value();
+  }
+
+  std::optional<Status> fetch_error;
+  if (!parsed.queries.empty()) {
+    auto snapshot = metrics_.fetch(parsed.queries, now);
+    if (snapshot.ok()) {
+      obs.metrics = std::move(snapshot->samples);
+    } else {
+      fetch_error = snapshot.status();
+    }
+  }
+
+  // 3. The predictive proposal.
+  if (predictive_ != nullptr) obs.predictive = predictive_->propose(key, spec, obs, now);
+
+  // 4. Decide, from the persisted behavior state.
+  policies::Decision decision = policies::decide(spec, obs, status.behavior, now, options_.engine);
+
+  // 5. Apply.
+  bool scaled = false;
+  const std::string new_size = std::to_string(decision.replicas);
+  if (decision.scale() && options_.dry_run) {
+    if (status.desired_replicas != decision.replicas || status.reason != decision.reason) {
+      cluster_.recordEvent(
+          key, Event{"Normal", "DryRunRescale",
+                     "Would scale to " + new_size + "; reason: " + decision.message, now});
+    }
+    setCondition(
+        status.conditions, kConditionAbleToScale, kTrue, "DryRun",
+        "dry run: would scale from " + std::to_string(decision.current) + " to " + new_size, gen,
+        now);
+  } else if (decision.scale()) {
+    Status updated = cluster_.updateScale(spec.namespace_, spec.scale_target_ref,
+                                          scale->resource_version, decision.replicas);
+    if (!updated.ok()) {
+      const std::string message = "New size: " + new_size + "; reason: " + decision.message +
+                                  "; error: " + describe(updated);
+      setCondition(status.conditions, kConditionReady, kFalse, "FailedUpdateScale", message, gen,
+                   now);
+      setCondition(status.conditions, kConditionAbleToScale, kFalse, "FailedUpdateScale", message,
+                   gen, now);
+      warn(key, "FailedRescale", message, now);
+      // The behavior state keeps this evaluation's recommendation: it was made.
+      Status written = writeStatus(snapshot, std::move(status));
+      if (!written.ok()) return written;
+      return updated;
+    }
+    policies::commitScale(spec, decision, status.behavior, now);
+    scaled = true;
+    status.last_scale_time = now;
+    cluster_.recordEvent(key,
+                         Event{"Normal", "SuccessfulRescale",
+                               "New size: " + new_size + "; reason: " + decision.message, now});
+    setCondition(status.conditions, kConditionAbleToScale, kTrue, "SucceededRescale",
+                 "the target was scaled to " + new_size, gen, now);
+  } else {
+    setCondition(status.conditions, kConditionAbleToScale, kTrue, "ReadyForNewScale",
+                 "the target can be scaled", gen, now);
+  }
+
+  // 6. Status.
+  status.current_replicas = decision.current;
+  status.desired_replicas = decision.replicas;
+  if (status.reason != decision.reason) status.reason = decision.reason;
+  if (status.message != decision.message) status.message = decision.message;
+  status.proposals.resize(decision.proposals.size());
+  for (size_t i = 0; i < decision.proposals.size(); ++i) {
+    const policies::Proposal& p = decision.proposals[i];
+    ProposalStatus& s = status.proposals[i];
+    s.replicas = p.replicas;
+    if (s.policy != p.policy) s.policy = p.policy;
+    if (s.reason != p.reason) s.reason = p.reason;
+    if (s.message != p.message) s.message = p.message;
+  }
+  status.limits = decision.limits;
+
+  setCondition(status.conditions, kConditionReady, kTrue, decision.reason, decision.message, gen,
+               now);
+  if (fetch_error) {
+    const std::string message = "cannot fetch metrics: " + describe(*fetch_error);
+    setCondition(status.conditions, kConditionScalingActive, kFalse, "FailedGetMetrics", message,
+                 gen, now);
+    warn(key, "FailedGetMetrics", message, now);
+  } else if (!decision.scaling_active) {
+    setCondition(status.conditions, kConditionScalingActive, kFalse, decision.reason,
+                 decision.message, gen, now);
+  } else if (spec.metrics.empty() && !obs.predictive) {
+    setCondition(status.conditions, kConditionScalingActive, kTrue, "ScheduleOnly",
+                 "the policy has no metrics; the schedules set the count", gen, now);
+  } else {
+    setCondition(status.conditions, kConditionScalingActive, kTrue, "ValidMetricFound",
+                 "the replica count is computed from the metrics", gen, now);
+  }
+  if (decision.limits.empty()) {
+    setCondition(status.conditions, kConditionScalingLimited, kFalse, "DesiredWithinRange",
+                 "the desired count is within the acceptable range", gen, now);
+  } else {
+    setCondition(status.conditions, kConditionScalingLimited, kTrue, decision.limits.back().reason,
+                 decision.limits.back().message, gen, now);
+  }
+
+  Status written = writeStatus(snapshot, std::move(status));
+
+  Duration requeue = options_.sync_period;
+  if (decision.recheck_after) requeue = std::min(requeue, *decision.recheck_after);
+  requeue = std::max(requeue, options_.min_requeue);
+  last_outcome_ = ReconcileOutcome{std::move(decision), scaled};
+  if (!written.ok()) return written;
+  return requeue;
+}
+
+}  // namespace governor::controller

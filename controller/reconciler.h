@@ -1,0 +1,127 @@
+#pragma once
+
+// The reconciler: one ScalingPolicy key in, the world converged towards its decision, and the
+// time to look again out. Level-triggered and idempotent, as controller-runtime reconcilers
+// are: every call starts from the key and re-reads the policy, the target's /scale and the
+// metrics; writes /scale only when the decision differs from the target's count; writes the
+// status only when it changed.
+//
+// One reconcile:
+//   1. getPolicy; parse its manifest with policies::parsePolicy (cached per generation and
+//      manifest). An invalid spec sets InvalidSpec=True (Ready=False, ScalingActive=False),
+//      emits a Warning event when it becomes invalid, and returns InvalidArgument: terminal
+//      until the generation changes.
+//   2. getScale of spec.scaleTargetRef; listPods when a metric is per-pod or the Scale does not
+//      carry a ready count; fetch every metric as of clock.now(). A failed fetch is not an
+//      error of the reconcile: the engine sees the metrics as missing and holds the count
+//      (bounds still apply: a schedule's floor is a promise), ScalingActive=False says why,
+//      and a Warning event FailedGetMetrics is emitted.
+//   3. Observation::predictive from the ProposalSource, if any.
+//   4. policies::decide with the BehaviorState restored from status, so a restarted
+//      operator keeps its stabilization windows, rate-limit periods and cooldowns.
+//   5. If the decision differs from the target's count: updateScale, then commitScale and a
+//      Normal event SuccessfulRescale "New size: N; reason: <message>". In dry-run: no write,
+//      no commit; a Normal event DryRunRescale "Would scale to N; ..." when the would-be count
+//      changes; AbleToScale reason DryRun.
+//   6. Status: observedGeneration, currentReplicas, desiredReplicas, lastScaleTime, reason and
+//      message, proposals, limits, behavior state and the conditions
+//        Ready           True: <decision reason>; False: InvalidSpec, FailedGetScale,
+//                        FailedListPods, FailedUpdateScale
+//        AbleToScale     True: SucceededRescale, ReadyForNewScale, DryRun;
+//                        False: FailedGetScale, FailedUpdateScale
+//        ScalingActive   True: ValidMetricFound, ScheduleOnly; False: FailedGetMetrics,
+//                        ScalingDisabled, FailedListPods, InvalidSpec (the engine's reason)
+//        ScalingLimited  True: the last limit's reason (ScaleUpLimit, TooManyReplicas, ...);
+//                        False: DesiredWithinRange
+//        InvalidSpec     True: InvalidSpec; False: SpecValid
+//
+// Returns, on success, when to reconcile the key again: min(sync period, the decision's
+// recheck_after), at least min_requeue. Errors tell the work queue what to do:
+//   NotFound            the policy is gone: forget the key (the target gone: NotFound too,
+//                       recorded in the status; the key is retried when the policy changes)
+//   InvalidArgument     invalid spec: do not retry until the object changes
+//   Conflict            a write raced another writer: re-read and retry at once
+//   Unavailable, ...    the API server failed: back off and retry
+// The status written before an error says the same, for people.
+//
+// Thread-safety: not thread-safe; a work queue hands a key to one worker at a time, and one
+// Reconciler should serve one worker (its spec cache is unsynchronized).
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "controller/clock.h"
+#include "controller/ports.h"
+#include "controller/proposal_source.h"
+#include "policies/engine.h"
+#include "policies/spec.h"
+
+namespace governor::controller {
+
+struct ReconcilerOptions {
+  // The longest time between two evaluations of a policy. Default: 15s (HPA's sync period).
+  Duration sync_period{15'000};
+  // The shortest requeue returned, so a recheck time of 0 cannot spin. Default: 1s.
+  Duration min_requeue{1'000};
+  // Decide and record, but never write /scale. Default: false.
+  bool dry_run = false;
+  policies::EngineOptions engine;
+};
+
+// What the latest successful reconcile decided, for callers that replay (the simulator) or
+// log. Also in the status, in API form.
+struct ReconcileOutcome {
+  policies::Decision decision;
+  bool scaled = false;  // /scale was written.
+};
+
+class Reconciler {
+ public:
+  // The ports must outlive the Reconciler. `predictive` may be null: no predictive policy.
+  Reconciler(Cluster& cluster, MetricsSource& metrics, const Clock& clock,
+             ReconcilerOptions options = {}, ProposalSource* predictive = nullptr);
+
+  Reconciler(const Reconciler&) = delete;
+  Reconciler& operator=(const Reconciler&) = delete;
+
+  // Reconciles the policy at `key` as of clock.now(). See the file comment.
+  Result<Duration> reconcile(const ObjectKey& key);
+
+  // The decision of the latest reconcile that reached the engine; nullopt before one did.
+  const std::optional<ReconcileOutcome>& lastOutcome() const { return last_outcome_; }
+
+ private:
+  struct ParsedPolicy {
+    int64_t generation = 0;
+    std::string manifest;
+    Status error;  // OK when `spec` is set.
+    std::optional<policies::PolicySpec> spec;
+    std::vector<MetricQuery> queries;
+    bool needs_pods = false;  // Some metric is per-pod.
+  };
+
+  const ParsedPolicy& parse(const PolicyObject& policy);
+  // Writes `status` unless it equals the snapshot's; releases the snapshot first, so that an
+  // adapter holding the only other reference can update in place.
+  Status writeStatus(std::shared_ptr<const PolicyObject>& policy, PolicyStatus&& status);
+  void warn(const ObjectKey& key, std::string reason, std::string message, TimePoint now);
+
+  Cluster& cluster_;
+  MetricsSource& metrics_;
+  const Clock& clock_;
+  ReconcilerOptions options_;
+  ProposalSource* predictive_;
+  std::map<ObjectKey, ParsedPolicy> parsed_;
+  std::optional<ReconcileOutcome> last_outcome_;
+};
+
+// The query of `metric` for the policy `spec`, with {{namespace}}, {{name}} (the policy's)
+// and {{target}} (scaleTargetRef.name) substituted.
+MetricQuery metricQueryFor(const policies::PolicySpec& spec, const policies::MetricSpec& metric);
+
+}  // namespace governor::controller

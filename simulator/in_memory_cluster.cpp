@@ -1,0 +1,202 @@
+#include "simulator/in_memory_cluster.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace governor::simulator {
+namespace {
+
+// The Scale selector of a target, which listPods reads back.
+std::string selectorOf(const std::string& kind, const std::string& name) {
+  return "governor.io/target=" + kind + "." + name;
+}
+
+}  // namespace
+
+std::optional<Status> InMemoryCluster::takeFailure(Operation op) {
+  auto found = failures_.find(op);
+  if (found == failures_.end()) return std::nullopt;
+  Status status = std::move(found->second);
+  failures_.erase(found);
+  return status;
+}
+
+void InMemoryCluster::applyPolicy(const controller::ObjectKey& key, std::string manifest) {
+  auto& slot = policies_[key];
+  auto object = slot ? std::make_shared<controller::PolicyObject>(*slot)
+                     : std::make_shared<controller::PolicyObject>();
+  if (object->generation == 0 || object->manifest != manifest) ++object->generation;
+  object->key = key;
+  object->manifest = std::move(manifest);
+  object->resource_version = std::to_string(++policy_versions_[key]);
+  slot = std::move(object);
+}
+
+void InMemoryCluster::deletePolicy(const controller::ObjectKey& key) { policies_.erase(key); }
+
+const controller::PolicyObject* InMemoryCluster::policy(const controller::ObjectKey& key) const {
+  auto found = policies_.find(key);
+  return found == policies_.end() ? nullptr : found->second.get();
+}
+
+void InMemoryCluster::addTarget(const std::string& namespace_, const std::string& kind,
+                                const std::string& name, int32_t replicas, Duration startup) {
+  Target t;
+  t.namespace_ = namespace_;
+  t.kind = kind;
+  t.name = name;
+  t.startup = startup;
+  const TimePoint now = clock_.now();
+  for (int32_t i = 0; i < replicas; ++i) {
+    // Existing pods: created and ready before the simulation starts.
+    t.pods.push_back(Pod{name + "-" + std::to_string(t.next_pod++), now - startup, now});
+  }
+  t.replicas = replicas;
+  t.selector = selectorOf(kind, name);
+  targets_[{namespace_, kind, name}] = std::move(t);
+}
+
+const InMemoryCluster::Target* InMemoryCluster::findTarget(const std::string& namespace_,
+                                                           const std::string& kind,
+                                                           const std::string& name) const {
+  auto found = targets_.find({namespace_, kind, name});
+  return found == targets_.end() ? nullptr : &found->second;
+}
+
+const InMemoryCluster::Target& InMemoryCluster::target(const std::string& namespace_,
+                                                       const std::string& kind,
+                                                       const std::string& name) const {
+  const Target* t = findTarget(namespace_, kind, name);
+  static const Target kNone;
+  return t == nullptr ? kNone : *t;
+}
+
+int32_t InMemoryCluster::specReplicas(const std::string& namespace_, const std::string& kind,
+                                      const std::string& name) const {
+  return target(namespace_, kind, name).replicas;
+}
+
+int32_t InMemoryCluster::existingPods(const std::string& namespace_, const std::string& kind,
+                                      const std::string& name) const {
+  return static_cast<int32_t>(target(namespace_, kind, name).pods.size());
+}
+
+int32_t InMemoryCluster::readyPods(const std::string& namespace_, const std::string& kind,
+                                   const std::string& name) const {
+  const Target& t = target(namespace_, kind, name);
+  const TimePoint now = clock_.now();
+  // One start-up time per target: pods become ready in creation order.
+  auto first_unready = std::partition_point(t.pods.begin(), t.pods.end(),
+                                            [now](const Pod& p) { return p.ready_at <= now; });
+  return static_cast<int32_t>(first_unready - t.pods.begin());
+}
+
+std::vector<std::string> InMemoryCluster::readyPodNames(const std::string& namespace_,
+                                                        const std::string& kind,
+                                                        const std::string& name) const {
+  const Target& t = target(namespace_, kind, name);
+  const int32_t ready = readyPods(namespace_, kind, name);
+  std::vector<std::string> names;
+  names.reserve(static_cast<size_t>(ready));
+  for (int32_t i = 0; i < ready; ++i) names.push_back(t.pods[static_cast<size_t>(i)].name);
+  return names;
+}
+
+void InMemoryCluster::resize(Target& target, int32_t replicas, TimePoint now) {
+  const auto want = static_cast<size_t>(std::max(0, replicas));
+  // Newest first is not-ready first, as a ReplicaSet ranks pods for deletion.
+  if (target.pods.size() > want) target.pods.resize(want);
+  while (target.pods.size() < want) {
+    target.pods.push_back(
+        Pod{target.name + "-" + std::to_string(target.next_pod++), now, now + target.startup});
+  }
+  target.replicas = replicas;
+}
+
+Result<std::shared_ptr<const controller::PolicyObject>> InMemoryCluster::getPolicy(
+    const controller::ObjectKey& key) {
+  if (auto failure = takeFailure(Operation::kGetPolicy)) return *failure;
+  auto found = policies_.find(key);
+  if (found == policies_.end()) return notFound("scalingpolicies " + key.toString() + " not found");
+  return std::shared_ptr<const controller::PolicyObject>(found->second);
+}
+
+Status InMemoryCluster::updatePolicyStatus(const controller::ObjectKey& key,
+                                           const std::string& resource_version,
+                                           controller::PolicyStatus status) {
+  if (auto failure = takeFailure(Operation::kUpdatePolicyStatus)) return *failure;
+  auto found = policies_.find(key);
+  if (found == policies_.end()) return notFound("scalingpolicies " + key.toString() + " not found");
+  auto& object = found->second;
+  if (object->resource_version != resource_version) {
+    return {StatusCode::kConflict, "scalingpolicies " + key.toString() +
+                                       ": the object has been modified; resourceVersion " +
+                                       object->resource_version + ", not " + resource_version};
+  }
+  if (object.use_count() > 1) object = std::make_shared<controller::PolicyObject>(*object);
+  object->status = std::move(status);
+  object->resource_version = std::to_string(++policy_versions_[key]);
+  return Status();
+}
+
+Result<controller::Scale> InMemoryCluster::getScale(const std::string& namespace_,
+                                                    const policies::ScaleTargetRef& ref) {
+  if (auto failure = takeFailure(Operation::kGetScale)) return *failure;
+  const Target* t = findTarget(namespace_, ref.kind, ref.name);
+  if (t == nullptr) return notFound(ref.kind + " " + namespace_ + "/" + ref.name + " not found");
+  controller::Scale scale;
+  scale.spec_replicas = t->replicas;
+  scale.status_replicas = static_cast<int32_t>(t->pods.size());
+  scale.ready_replicas = readyPods(namespace_, ref.kind, ref.name);
+  scale.selector = t->selector;
+  scale.resource_version = std::to_string(t->version);
+  return scale;
+}
+
+Status InMemoryCluster::updateScale(const std::string& namespace_,
+                                    const policies::ScaleTargetRef& ref,
+                                    const std::string& resource_version, int32_t replicas) {
+  if (auto failure = takeFailure(Operation::kUpdateScale)) return *failure;
+  auto found = targets_.find({namespace_, ref.kind, ref.name});
+  if (found == targets_.end()) {
+    return notFound(ref.kind + " " + namespace_ + "/" + ref.name + " not found");
+  }
+  Target& t = found->second;
+  if (resource_version != std::to_string(t.version)) {
+    return {StatusCode::kConflict,
+            ref.kind + " " + namespace_ + "/" + ref.name + ": the object has been modified"};
+  }
+  if (replicas < 0) return invalidArgument("spec.replicas: must be >= 0");
+  if (replicas != t.replicas) ++scale_writes_;
+  resize(t, replicas, clock_.now());
+  ++t.version;
+  return Status();
+}
+
+Result<std::vector<policies::PodInfo>> InMemoryCluster::listPods(const std::string& namespace_,
+                                                                 const std::string& selector) {
+  if (auto failure = takeFailure(Operation::kListPods)) return *failure;
+  std::vector<policies::PodInfo> pods;
+  const TimePoint now = clock_.now();
+  for (const auto& [key, t] : targets_) {
+    if (t.namespace_ != namespace_ || t.selector != selector) continue;
+    for (const Pod& p : t.pods) {
+      policies::PodInfo info;
+      info.name = p.name;
+      info.phase = policies::PodPhase::kRunning;
+      info.start_time = p.created;
+      const bool ready = p.ready_at <= now;
+      info.ready = ready;
+      info.ready_transition = ready ? p.ready_at : p.created;
+      pods.push_back(std::move(info));
+    }
+  }
+  return pods;
+}
+
+void InMemoryCluster::recordEvent(const controller::ObjectKey& key,
+                                  const controller::Event& event) {
+  events_.emplace_back(key, event);
+}
+
+}  // namespace governor::simulator

@@ -1,0 +1,125 @@
+#pragma once
+
+// An in-memory API server for the reconciler: ScalingPolicy objects, scalable targets with
+// pods, and an event log. It is also the simulator's workload model:
+//
+//   * A scale-up creates the new pods at once (they cost from that moment) and each becomes
+//     ready `startup` after its creation.
+//   * A scale-down removes pods at once, as a ReplicaSet picks them: not-ready pods before
+//     ready ones, newest first. With one start-up time for every pod that is simply "newest
+//     first", and it is what the oracle baseline assumes (oracle.h).
+//   * scale.status.replicas counts the pods that exist; readyReplicas those that are ready
+//     as of the clock's now().
+//
+// Pods are named "<target>-<n>" with n counting up from 1 per target, so runs are
+// deterministic. Tests can make the next call of an operation fail (failNext).
+//
+// Thread-safety: not thread-safe.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "controller/clock.h"
+#include "controller/ports.h"
+
+namespace governor::simulator {
+
+class InMemoryCluster final : public controller::Cluster {
+ public:
+  enum class Operation { kGetPolicy, kUpdatePolicyStatus, kGetScale, kUpdateScale, kListPods };
+
+  // `clock` stamps pod readiness and events; it must outlive the cluster.
+  explicit InMemoryCluster(const controller::Clock& clock) : clock_(clock) {}
+
+  // Creates or replaces the policy (its manifest) at `key`. A changed manifest bumps the
+  // generation; the status is kept.
+  void applyPolicy(const controller::ObjectKey& key, std::string manifest);
+  // Removes it; later getPolicy calls return NotFound.
+  void deletePolicy(const controller::ObjectKey& key);
+  // The stored policy, or nullptr.
+  const controller::PolicyObject* policy(const controller::ObjectKey& key) const;
+
+  // Creates a target with `replicas` pods, all ready at once (they existed before the
+  // simulation). New pods of later scale-ups become ready `startup` after creation.
+  void addTarget(const std::string& namespace_, const std::string& kind, const std::string& name,
+                 int32_t replicas, Duration startup);
+
+  // The target's spec.replicas, pods that exist, and pods ready as of the clock's now().
+  // REQUIRES: the target exists.
+  int32_t specReplicas(const std::string& namespace_, const std::string& kind,
+                       const std::string& name) const;
+  int32_t existingPods(const std::string& namespace_, const std::string& kind,
+                       const std::string& name) const;
+  int32_t readyPods(const std::string& namespace_, const std::string& kind,
+                    const std::string& name) const;
+  // The names of the ready pods, oldest first.
+  std::vector<std::string> readyPodNames(const std::string& namespace_, const std::string& kind,
+                                         const std::string& name) const;
+  // The number of updateScale calls that changed spec.replicas.
+  int64_t scaleWrites() const { return scale_writes_; }
+
+  // Events recorded so far, oldest first.
+  const std::vector<std::pair<controller::ObjectKey, controller::Event>>& events() const {
+    return events_;
+  }
+  // Makes the next call of `op` fail with `status`.
+  void failNext(Operation op, Status status) { failures_[op] = std::move(status); }
+
+  // controller::Cluster.
+  Result<std::shared_ptr<const controller::PolicyObject>> getPolicy(
+      const controller::ObjectKey& key) override;
+  Status updatePolicyStatus(const controller::ObjectKey& key, const std::string& resource_version,
+                            controller::PolicyStatus status) override;
+  Result<controller::Scale> getScale(const std::string& namespace_,
+                                     const policies::ScaleTargetRef& ref) override;
+  Status updateScale(const std::string& namespace_, const policies::ScaleTargetRef& ref,
+                     const std::string& resource_version, int32_t replicas) override;
+  Result<std::vector<policies::PodInfo>> listPods(const std::string& namespace_,
+                                                  const std::string& selector) override;
+  void recordEvent(const controller::ObjectKey& key, const controller::Event& event) override;
+
+ private:
+  struct Pod {
+    std::string name;
+    TimePoint created{};
+    TimePoint ready_at{};
+  };
+  struct Target {
+    std::string namespace_;
+    std::string kind;
+    std::string name;
+    Duration startup{0};
+    int32_t replicas = 0;
+    int64_t version = 1;
+    int64_t next_pod = 1;
+    std::string selector;
+    std::vector<Pod> pods;  // Creation order: oldest first.
+  };
+  using TargetKey = std::tuple<std::string, std::string, std::string>;
+
+  std::optional<Status> takeFailure(Operation op);
+  const Target* findTarget(const std::string& namespace_, const std::string& kind,
+                           const std::string& name) const;
+  const Target& target(const std::string& namespace_, const std::string& kind,
+                       const std::string& name) const;
+  static void resize(Target& target, int32_t replicas, TimePoint now);
+
+  const controller::Clock& clock_;
+  // Copy on write: a snapshot handed out is never changed; when nobody else holds it, an
+  // update changes it in place.
+  std::map<controller::ObjectKey, std::shared_ptr<controller::PolicyObject>> policies_;
+  std::map<controller::ObjectKey, int64_t> policy_versions_;
+  std::map<TargetKey, Target> targets_;
+  std::vector<std::pair<controller::ObjectKey, controller::Event>> events_;
+  std::map<Operation, Status> failures_;
+  int64_t scale_writes_ = 0;
+};
+
+}  // namespace governor::simulator

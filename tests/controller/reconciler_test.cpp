@@ -1,0 +1,303 @@
+#include "controller/reconciler.h"
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "simulator/in_memory_cluster.h"
+#include "simulator/manual_clock.h"
+
+namespace governor::controller {
+namespace {
+
+using simulator::InMemoryCluster;
+using simulator::ManualClock;
+using std::chrono::seconds;
+
+// Tuesday 14 November 2023, 22:13:20 UTC.
+const TimePoint kT0 = fromUnixSeconds(1'700'000'000);
+const ObjectKey kKey{"shop", "web"};
+
+std::string manifest(const std::string& extra_spec = "", int max_replicas = 20) {
+  return "apiVersion: governor.io/v1alpha1\nkind: ScalingPolicy\n"
+         "metadata: {name: web, namespace: shop}\nspec:\n"
+         "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+         "  minReplicas: 1\n  maxReplicas: " +
+         std::to_string(max_replicas) +
+         "\n  metrics:\n"
+         "    - {name: cpu, prometheus: {query: 'cpu{ns=\"{{namespace}}\"}'}, "
+         "target: {type: Utilization, averageUtilization: 60}}\n" +
+         extra_spec;
+}
+
+// Serves a settable value for every query; can fail as a whole.
+class FakeMetrics final : public MetricsSource {
+ public:
+  std::optional<double> value;
+  std::optional<Status> failure;
+  std::vector<MetricQuery> last_queries;
+
+  Result<MetricSnapshot> fetch(const std::vector<MetricQuery>& queries, TimePoint at) override {
+    last_queries = queries;
+    if (failure) return *failure;
+    MetricSnapshot snapshot;
+    if (value) {
+      for (const auto& q : queries) {
+        snapshot.samples[q.name].value = *value;
+        snapshot.samples[q.name].timestamp = at;
+      }
+    }
+    return snapshot;
+  }
+};
+
+class ReconcilerTest : public testing::Test {
+ protected:
+  ReconcilerTest() : clock_(kT0), cluster_(clock_) {
+    cluster_.addTarget("shop", "Deployment", "web", 4, Duration(0));
+    cluster_.applyPolicy(kKey, manifest());
+  }
+
+  const PolicyStatus& status() const { return cluster_.policy(kKey)->status; }
+  const Condition& condition(std::string_view type) const {
+    const Condition* c = findCondition(status().conditions, type);
+    static const Condition kMissing{"missing", "", "", "", {}, 0};
+    EXPECT_NE(c, nullptr) << type;
+    return c == nullptr ? kMissing : *c;
+  }
+  int32_t replicas() const { return cluster_.specReplicas("shop", "Deployment", "web"); }
+
+  ManualClock clock_;
+  InMemoryCluster cluster_;
+  FakeMetrics metrics_;
+};
+
+TEST_F(ReconcilerTest, ScalesUpAndRecordsStatusEventsAndConditions) {
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  metrics_.value = 90;  // 90% of a 60% target on 4 pods: ceil(1.5 * 4) = 6.
+  auto requeue = reconciler.reconcile(kKey);
+  ASSERT_TRUE(requeue.ok()) << requeue.status().toString();
+  EXPECT_EQ(*requeue, Duration(15'000));
+  EXPECT_EQ(replicas(), 6);
+  EXPECT_EQ(metrics_.last_queries.at(0).query, "cpu{ns=\"shop\"}");
+
+  EXPECT_EQ(status().observed_generation, 1);
+  EXPECT_EQ(status().current_replicas, 4);
+  EXPECT_EQ(status().desired_replicas, 6);
+  EXPECT_EQ(status().last_scale_time, kT0);
+  EXPECT_EQ(status().reason, "AboveTarget");
+  ASSERT_FALSE(status().proposals.empty());
+  EXPECT_EQ(status().proposals.back().policy, "threshold/cpu");
+  EXPECT_EQ(status().proposals.back().replicas, 6);
+  EXPECT_EQ(status().behavior.scale_up_events.size(), 1u) << "commitScale after the write";
+
+  EXPECT_EQ(condition(kConditionReady).status, "True");
+  EXPECT_EQ(condition(kConditionAbleToScale).reason, "SucceededRescale");
+  EXPECT_EQ(condition(kConditionScalingActive).reason, "ValidMetricFound");
+  EXPECT_EQ(condition(kConditionScalingLimited).status, "False");
+  EXPECT_EQ(condition(kConditionInvalidSpec).status, "False");
+  EXPECT_EQ(condition(kConditionReady).observed_generation, 1);
+
+  ASSERT_EQ(cluster_.events().size(), 1u);
+  const Event& e = cluster_.events()[0].second;
+  EXPECT_EQ(e.type, "Normal");
+  EXPECT_EQ(e.reason, "SuccessfulRescale");
+  EXPECT_EQ(e.message.rfind("New size: 6; reason: threshold/cpu: ", 0), 0u) << e.message;
+}
+
+TEST_F(ReconcilerTest, SteadyStateWritesNothingNewAndKeepsTransitionTimes) {
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  metrics_.value = 60;  // At target: hold at 4.
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  clock_.advance(seconds(15));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(replicas(), 4);
+  EXPECT_EQ(cluster_.scaleWrites(), 0);
+  EXPECT_TRUE(cluster_.events().empty());
+  EXPECT_EQ(condition(kConditionReady).last_transition_time, kT0);
+  EXPECT_EQ(condition(kConditionAbleToScale).reason, "ReadyForNewScale");
+}
+
+TEST_F(ReconcilerTest, DryRunDecidesButNeverWritesScale) {
+  ReconcilerOptions options;
+  options.dry_run = true;
+  Reconciler reconciler(cluster_, metrics_, clock_, options);
+  metrics_.value = 90;
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  clock_.advance(seconds(15));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(replicas(), 4);
+  EXPECT_EQ(cluster_.scaleWrites(), 0);
+  EXPECT_EQ(status().desired_replicas, 6);
+  EXPECT_FALSE(status().last_scale_time.has_value());
+  EXPECT_TRUE(status().behavior.scale_up_events.empty());
+  EXPECT_EQ(condition(kConditionAbleToScale).reason, "DryRun");
+  // One event for the would-be change, not one per reconcile.
+  ASSERT_EQ(cluster_.events().size(), 1u);
+  EXPECT_EQ(cluster_.events()[0].second.reason, "DryRunRescale");
+  EXPECT_EQ(cluster_.events()[0].second.message.rfind("Would scale to 6; reason: ", 0), 0u);
+}
+
+// HPA loses its stabilization history on restart; Governor keeps it in the status. Scale up
+// to 8 at t0, then the load drops. A reconciler restarted at t0+200s must still release the
+// hold at t0+310s (when t0's recommendation of 8 leaves the 300 s window); one that lost the
+// history would seed it again at the restart and hold until t0+500s.
+TEST_F(ReconcilerTest, RestartKeepsTheStabilizationWindow) {
+  {
+    Reconciler first(cluster_, metrics_, clock_);
+    metrics_.value = 120;  // 4 pods at 120% of 60%: 8.
+    ASSERT_TRUE(first.reconcile(kKey).ok());
+    ASSERT_EQ(replicas(), 8);
+    clock_.set(kT0 + seconds(60));
+    metrics_.value = 15;  // 8 pods at 15%: 2.
+    ASSERT_TRUE(first.reconcile(kKey).ok());
+    EXPECT_EQ(replicas(), 8);
+    EXPECT_EQ(status().reason, "ScaleDownStabilized");
+  }
+  // The restart: a new Reconciler reads the state back from the status.
+  Reconciler second(cluster_, metrics_, clock_);
+  clock_.set(kT0 + seconds(200));
+  ASSERT_TRUE(second.reconcile(kKey).ok());
+  EXPECT_EQ(replicas(), 8);
+  clock_.set(kT0 + seconds(310));
+  ASSERT_TRUE(second.reconcile(kKey).ok());
+  EXPECT_EQ(replicas(), 2) << status().reason << ": " << status().message;
+}
+
+TEST_F(ReconcilerTest, LostHistoryHoldsLonger) {
+  // The control for the test above: without the persisted state the hold lasts longer.
+  {
+    Reconciler first(cluster_, metrics_, clock_);
+    metrics_.value = 120;
+    ASSERT_TRUE(first.reconcile(kKey).ok());
+  }
+  metrics_.value = 15;
+  PolicyStatus wiped = status();
+  wiped.behavior = {};
+  ASSERT_TRUE(
+      cluster_.updatePolicyStatus(kKey, cluster_.policy(kKey)->resource_version, wiped).ok());
+  Reconciler second(cluster_, metrics_, clock_);
+  clock_.set(kT0 + seconds(200));
+  ASSERT_TRUE(second.reconcile(kKey).ok());
+  clock_.set(kT0 + seconds(310));
+  ASSERT_TRUE(second.reconcile(kKey).ok());
+  EXPECT_EQ(replicas(), 8);
+}
+
+TEST_F(ReconcilerTest, InvalidSpecIsAConditionNotACrash) {
+  cluster_.applyPolicy(kKey, manifest("", 0));  // maxReplicas: 0.
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  auto result = reconciler.reconcile(kKey);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(condition(kConditionInvalidSpec).status, "True");
+  EXPECT_NE(condition(kConditionInvalidSpec).message.find("spec.maxReplicas"), std::string::npos)
+      << condition(kConditionInvalidSpec).message;
+  EXPECT_EQ(condition(kConditionReady).status, "False");
+  EXPECT_EQ(condition(kConditionScalingActive).status, "False");
+  EXPECT_EQ(status().observed_generation, 2);
+  EXPECT_EQ(replicas(), 4);
+  // A second pass does not repeat the Warning.
+  clock_.advance(seconds(15));
+  EXPECT_FALSE(reconciler.reconcile(kKey).ok());
+  ASSERT_EQ(cluster_.events().size(), 1u);
+  EXPECT_EQ(cluster_.events()[0].second.type, "Warning");
+  EXPECT_EQ(cluster_.events()[0].second.reason, "InvalidSpec");
+
+  // Fixed: a new generation, and the conditions flip back.
+  cluster_.applyPolicy(kKey, manifest());
+  clock_.advance(seconds(15));
+  metrics_.value = 60;
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(condition(kConditionInvalidSpec).status, "False");
+  EXPECT_EQ(condition(kConditionInvalidSpec).last_transition_time, kT0 + seconds(30));
+  EXPECT_EQ(condition(kConditionReady).status, "True");
+  EXPECT_EQ(status().observed_generation, 3);
+}
+
+TEST_F(ReconcilerTest, FailedScaleWriteIsReportedAndRetried) {
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  metrics_.value = 90;
+  cluster_.failNext(InMemoryCluster::Operation::kUpdateScale, unavailable("etcd is down"));
+  auto result = reconciler.reconcile(kKey);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(replicas(), 4);
+  EXPECT_EQ(condition(kConditionAbleToScale).status, "False");
+  EXPECT_EQ(condition(kConditionAbleToScale).reason, "FailedUpdateScale");
+  ASSERT_EQ(cluster_.events().size(), 1u);
+  EXPECT_EQ(cluster_.events()[0].second.reason, "FailedRescale");
+  EXPECT_NE(cluster_.events()[0].second.message.find("etcd is down"), std::string::npos);
+  EXPECT_TRUE(status().behavior.scale_up_events.empty());
+
+  clock_.advance(seconds(1));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(replicas(), 6);
+  EXPECT_EQ(condition(kConditionAbleToScale).status, "True");
+}
+
+TEST_F(ReconcilerTest, MetricsOutageHoldsAndSaysWhy) {
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  metrics_.failure = unavailable("prometheus: connection refused");
+  auto result = reconciler.reconcile(kKey);
+  ASSERT_TRUE(result.ok()) << "a metrics outage is not a reconcile error";
+  EXPECT_EQ(replicas(), 4);
+  EXPECT_EQ(condition(kConditionScalingActive).status, "False");
+  EXPECT_EQ(condition(kConditionScalingActive).reason, "FailedGetMetrics");
+  ASSERT_FALSE(cluster_.events().empty());
+  EXPECT_EQ(cluster_.events().back().second.reason, "FailedGetMetrics");
+}
+
+TEST_F(ReconcilerTest, ErrorsTellTheQueueWhatToDo) {
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  EXPECT_EQ(reconciler.reconcile({"shop", "gone"}).status().code(), StatusCode::kNotFound);
+
+  cluster_.failNext(InMemoryCluster::Operation::kGetScale, unavailable("timeout"));
+  auto result = reconciler.reconcile(kKey);
+  EXPECT_EQ(result.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(condition(kConditionAbleToScale).reason, "FailedGetScale");
+
+  metrics_.value = 60;
+  cluster_.failNext(InMemoryCluster::Operation::kUpdatePolicyStatus,
+                    Status(StatusCode::kConflict, "modified"));
+  EXPECT_EQ(reconciler.reconcile(kKey).status().code(), StatusCode::kConflict);
+}
+
+TEST_F(ReconcilerTest, RequeueIsTheEarlierOfSyncAndRecheck) {
+  ReconcilerOptions options;
+  options.sync_period = Duration(600'000);
+  Reconciler reconciler(cluster_, metrics_, clock_, options);
+  metrics_.value = 15;  // Wants 1; the 300 s scale-down window holds at 4.
+  auto requeue = reconciler.reconcile(kKey);
+  ASSERT_TRUE(requeue.ok());
+  EXPECT_EQ(replicas(), 4);
+  EXPECT_GT(*requeue, Duration(0));
+  EXPECT_LE(*requeue, Duration(300'000));
+}
+
+TEST_F(ReconcilerTest, PredictiveProposalJoinsTheDecision) {
+  class Fixed final : public ProposalSource {
+   public:
+    int calls = 0;
+    std::optional<policies::Proposal> propose(const ObjectKey&, const policies::PolicySpec&,
+                                              const policies::Observation& obs,
+                                              TimePoint) override {
+      ++calls;
+      EXPECT_TRUE(obs.metrics.count("cpu")) << "the source sees this step's metrics";
+      return policies::Proposal{9, "predictive", "ForecastReady", "peak ahead"};
+    }
+  } predictive;
+  Reconciler reconciler(cluster_, metrics_, clock_, {}, &predictive);
+  metrics_.value = 60;
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(predictive.calls, 1);
+  EXPECT_EQ(replicas(), 8) << "HPA's default scale-up limit: max(4 pods, 100%) from 4";
+  bool found = false;
+  for (const auto& p : status().proposals) found = found || p.policy == "predictive";
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace governor::controller
