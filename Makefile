@@ -23,7 +23,8 @@ build: configure
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
 
 demo: build
-	$(GOVERNOR) validate -f examples/policies/threshold.yaml -f examples/policies/scheduled.yaml
+	$(GOVERNOR) validate -f examples/policies/threshold.yaml -f examples/policies/scheduled.yaml \
+	  -f examples/policies/predictive.yaml
 	$(GOVERNOR) simulate -f examples/simulations/nasa-web.yaml --report $(BUILD_DIR)/report
 
 # Every test: formatting and architecture checks, unit and integration tests, then the unit
@@ -48,9 +49,14 @@ format-check:
 	find base forecasting policies simulator controller cli tests bench \
 	  -name '*.h' -o -name '*.cpp' | xargs clang-format --dry-run --Werror
 
+# Google Benchmarks (numbers recorded in docs/benchmarks.md); bench/hw_vs_r.sh compares
+# Holt-Winters with R's side by side (it installs r-base-core).
 bench: build
 	$(BUILD_DIR)/bench/bench_engine
+	$(BUILD_DIR)/bench/bench_schedule
 	$(BUILD_DIR)/bench/bench_forecasting
+	$(BUILD_DIR)/bench/bench_simulate
+	$(BUILD_DIR)/bench/bench_predictive
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -88,6 +88,7 @@ int runSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   } else {
     out << simulator::formatTable(*input, *result);
   }
+  out << std::flush;  // The table before anything said on stderr.
   if (!flags.report_dir.empty()) {
     Status written = simulator::writeReport(flags.report_dir, *input, *result);
     if (!written.ok()) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "controller/predictive_source.h"
 #include "policies/spec_parser.h"
 
 namespace governor::simulator {
@@ -140,9 +141,13 @@ Result<SimulationResult> runSimulation(const SimulationInput& input,
   if (options.progress) {
     run_options.progress = [&](int64_t done) { options.progress(done_before + done, total); };
   }
+  // The predictive policy runs in the same ProposalSource the operator uses.
+  controller::PredictiveProposalSource own_predictive;
+  controller::ProposalSource* predictive =
+      options.predictive != nullptr ? options.predictive : &own_predictive;
   for (const LoadedPolicy& policy : input.policies) {
     auto run = runPolicy(policy.spec, policy.manifest, input.trace, result.grid, sim, run_options,
-                         options.predictive);
+                         predictive);
     if (!run.ok()) return run.status();
     result.runs.push_back(std::move(run).value());
     done_before += steps;

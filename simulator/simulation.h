@@ -55,8 +55,8 @@ struct SimulationOptions {
   bool record_timelines = false;
   // Called as runs progress: (steps done over all runs, steps of all runs). May be empty.
   std::function<void(int64_t, int64_t)> progress;
-  // Stateful proposals (the predictive policy) for every policy run; may be null.
-  // TODO(predictive): the forecasting issue plugs its ProposalSource in here.
+  // Stateful proposals for every policy run. Default (null): a fresh
+  // controller::PredictiveProposalSource, the one the operator runs.
   controller::ProposalSource* predictive = nullptr;
 };
 
