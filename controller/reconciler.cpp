@@ -19,6 +19,13 @@ void replaceAll(std::string& text, std::string_view from, const std::string& to)
   }
 }
 
+// `a == b`, comparing first what changes on most reconciles (the stabilization history, the
+// messages), so that a changed status is told apart quickly.
+bool sameStatus(const PolicyStatus& a, const PolicyStatus& b) {
+  return a.behavior.recommendations == b.behavior.recommendations &&
+         a.desired_replicas == b.desired_replicas && a.message == b.message && a == b;
+}
+
 std::string describe(const Status& status) {
   return std::string(statusCodeName(status.code())) + ": " + status.message();
 }
@@ -71,7 +78,7 @@ const Reconciler::ParsedPolicy& Reconciler::parse(const PolicyObject& policy) {
 }
 
 Status Reconciler::writeStatus(std::shared_ptr<const PolicyObject>& policy, PolicyStatus&& status) {
-  if (status == policy->status) return Status();
+  if (sameStatus(status, policy->status)) return Status();
   const ObjectKey key = policy->key;
   const std::string version = policy->resource_version;
   policy.reset();
@@ -168,7 +175,7 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
 
   // 5. Apply.
   bool scaled = false;
-  const std::string new_size = std::to_string(decision.replicas);
+  const std::string new_size = decision.scale() ? std::to_string(decision.replicas) : "";
   if (decision.scale() && options_.dry_run) {
     if (status.desired_replicas != decision.replicas || status.reason != decision.reason) {
       cluster_.recordEvent(

@@ -81,24 +81,28 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
   // The metric-driven proposal.
   ThresholdResult threshold = evaluateThreshold(spec, obs, options.pod_timings, now);
   d.metrics = std::move(threshold.metrics);
-  std::optional<Proposal> winner = std::move(threshold.proposal);
-  if (winner) d.proposals.push_back(*winner);
+  const size_t threshold_at = d.proposals.size();
+  const bool has_threshold = threshold.proposal.has_value();
+  d.proposals.reserve(d.proposals.size() + (has_threshold ? 1 : 0) + (obs.predictive ? 1 : 0));
+  if (has_threshold) d.proposals.push_back(std::move(*threshold.proposal));
   const bool apply_predictive =
       obs.predictive && (!spec.predictive || spec.predictive->mode == PredictiveMode::kApply);
   if (obs.predictive) d.proposals.push_back(*obs.predictive);
+  // Points into d.proposals (complete by now) or at obs.predictive.
+  const Proposal* winner = has_threshold ? &d.proposals[threshold_at] : nullptr;
   if (apply_predictive) {
-    if (winner) {
-      if (obs.predictive->replicas > winner->replicas) winner = *obs.predictive;
+    if (winner != nullptr) {
+      if (obs.predictive->replicas > winner->replicas) winner = &*obs.predictive;
     } else if (obs.predictive->replicas > obs.current_replicas) {
       // The reactive metrics are unreadable, so they hold the current count; the forecast
       // may still add capacity, never remove it.
-      winner = *obs.predictive;
+      winner = &*obs.predictive;
     }
   }
 
   const bool has_metrics = !spec.metrics.empty();
   int32_t target = obs.current_replicas;
-  if (winner) {
+  if (winner != nullptr) {
     d.proposed = winner->replicas;
     BehaviorResult behavior =
         applyBehavior(spec.behavior, obs.current_replicas, winner->replicas, state, now);
@@ -106,7 +110,10 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
     d.limits = std::move(behavior.limits);
     if (behavior.recheck_after) keepEarliest(d.recheck_after, *behavior.recheck_after);
     d.reason = winner->reason;
-    d.message = winner->policy + ": " + winner->message;
+    d.message.reserve(winner->policy.size() + 2 + winner->message.size());
+    d.message += winner->policy;
+    d.message += ": ";
+    d.message += winner->message;
   } else if (!has_metrics) {
     // Schedule-only: nothing asks for more than the floor, so the target follows it down
     // (through behavior, so the way down is as gentle as the policy says).

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace governor::policies {
@@ -45,27 +46,81 @@ int32_t ceilReplicas(double v) {
 // A whole percent, truncated as HPA's int32 utilization is.
 double truncatePercent(double v) { return std::floor(snapToInteger(v)); }
 
+// Appends `v` as formatNumber() writes it.
+void appendNumber(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+    return;
+  }
+  if (v == 0.0) {  // Also -0.
+    out += '0';
+    return;
+  }
+  char buf[64];
+  const double a = std::abs(v);
+  if (a < 1e12 && a >= 1e-3) {
+    // Fixed with 3 decimals, trailing zeros dropped. Fast path: a * 1000 is below 2^53, so it
+    // is within m * 2^-53 of the exact product; unless it lies within twice that of a
+    // rounding midpoint, rounding it gives what rounding the exact value (to_chars) gives.
+    const double m = a * 1000.0;
+    const double floor_m = std::floor(m);
+    const double frac = m - floor_m;  // Exact.
+    if (std::abs(frac - 0.5) > m * 0x1p-51) {
+      const auto n = static_cast<uint64_t>(frac < 0.5 ? floor_m : floor_m + 1.0);
+      char* p = buf;
+      if (v < 0) *p++ = '-';
+      p = std::to_chars(p, buf + sizeof(buf), n / 1000).ptr;
+      uint64_t milli = n % 1000;
+      if (milli != 0) {
+        *p++ = '.';
+        *p++ = static_cast<char>('0' + milli / 100);
+        milli %= 100;
+        if (milli != 0) {
+          *p++ = static_cast<char>('0' + milli / 10);
+          milli %= 10;
+          if (milli != 0) *p++ = static_cast<char>('0' + milli);
+        }
+      }
+      out.append(buf, p);
+      return;
+    }
+    const std::to_chars_result r =
+        std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, 3);
+    std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
+    s = s.substr(0, s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+    out += s;
+    return;
+  }
+  const std::to_chars_result r =
+      std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6);
+  out.append(buf, r.ptr);
+}
+
 // "84", "28.5", "0.333", "1e+300": short, locale-free.
 std::string formatNumber(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == 0.0) return "0";  // Also -0.
-  char buf[64];
-  std::to_chars_result r{};
-  if (std::abs(v) < 1e12 && std::abs(v) >= 1e-3) {
-    r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, 3);
-    std::string s(buf, r.ptr);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-  }
-  r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6);
-  return {buf, r.ptr};
+  std::string s;
+  appendNumber(s, v);
+  return s;
+}
+
+// Appends "tolerance +10%/-10%".
+void appendTolerances(std::string& out, const Tolerances& t) {
+  out += "tolerance +";
+  appendNumber(out, t.scale_up * 100.0);
+  out += "%/-";
+  appendNumber(out, t.scale_down * 100.0);
+  out += '%';
 }
 
 std::string formatTolerances(const Tolerances& t) {
-  return "tolerance +" + formatNumber(t.scale_up * 100.0) + "%/-" +
-         formatNumber(t.scale_down * 100.0) + "%";
+  std::string s;
+  appendTolerances(s, t);
+  return s;
 }
 
 // What is wrong with a value that is not usable.
@@ -75,8 +130,18 @@ std::string describeUnusable(double v) {
   return formatNumber(v) + " is negative";
 }
 
+// Appends "1 pod" / "3 pods".
+void appendPlural(std::string& out, int64_t n, const char* one, const char* many) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof(buf), n).ptr);
+  out += ' ';
+  out += n == 1 ? one : many;
+}
+
 std::string plural(int64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
+  std::string s;
+  appendPlural(s, n, one, many);
+  return s;
 }
 
 TimePoint addSaturating(TimePoint t, Duration d) {
@@ -109,11 +174,23 @@ const char* unitOf(const MetricSpec& spec) {
   return spec.target.type == TargetType::kUtilization ? "%" : "";
 }
 
-std::string comparison(const MetricSpec& spec, double usage, double ratio, const char* label) {
+// "cpu 84% > target 60%"; `reserve` more characters are reserved for what follows.
+std::string comparison(const MetricSpec& spec, double usage, double ratio, const char* label,
+                       size_t reserve = 64) {
   const char* unit = unitOf(spec);
   const char* op = ratio > 1.0 ? " > " : (ratio < 1.0 ? " < " : " = ");
-  return spec.name + " " + label + formatNumber(usage) + unit + op + "target " +
-         formatNumber(spec.target.value) + unit;
+  std::string s;
+  s.reserve(spec.name.size() + 32 + reserve);
+  s += spec.name;
+  s += ' ';
+  s += label;
+  appendNumber(s, usage);
+  s += unit;
+  s += op;
+  s += "target ";
+  appendNumber(s, spec.target.value);
+  s += unit;
+  return s;
 }
 
 // Ready pods for Value and non-per-pod Utilization (HPA's getReadyPodsCount, with Governor's
@@ -135,25 +212,29 @@ MetricRecommendation fromRatioAndReadyPods(const MetricSpec& spec, const Observa
   rec.valid = true;
   rec.usage = finiteOrMax(usage);
   rec.ratio = finiteOrMax(usage / spec.target.value);
-  const std::string compared = comparison(spec, rec.usage, rec.ratio, "");
+  rec.message = comparison(spec, rec.usage, rec.ratio, "");
   if (current == 0) {
     // Scale from zero: neither tolerance nor ready pods apply.
     rec.replicas = ceilReplicas(rec.ratio);
     rec.reason = directionReason(rec.ratio);
-    rec.message = compared + " at 0 replicas";
+    rec.message += " at 0 replicas";
     return rec;
   }
   if (tolerances.within(rec.ratio)) {
     rec.replicas = current;
     rec.reason = "WithinTolerance";
-    rec.message = compared + " (within " + formatTolerances(tolerances) + ")";
+    rec.message += " (within ";
+    appendTolerances(rec.message, tolerances);
+    rec.message += ')';
     return rec;
   }
   const int64_t ready = readyPodCount(obs, current);
   rec.replicas = ceilReplicas(rec.ratio * static_cast<double>(ready));
   rec.reason = directionReason(rec.ratio);
-  rec.message = compared + " (" + formatTolerances(tolerances) + ") over " +
-                plural(ready, "ready pod", "ready pods");
+  rec.message += " (";
+  appendTolerances(rec.message, tolerances);
+  rec.message += ") over ";
+  appendPlural(rec.message, ready, "ready pod", "ready pods");
   return rec;
 }
 
@@ -169,17 +250,23 @@ MetricRecommendation fromTotalPerPod(const MetricSpec& spec, const Observation& 
   const double per_pod = replicas > 0 ? total / static_cast<double>(replicas) : total;
   rec.usage = finiteOrMax(per_pod);
   rec.ratio = finiteOrMax(per_pod / spec.target.value);
-  const std::string compared = comparison(spec, rec.usage, rec.ratio, "per pod ");
+  rec.message = comparison(spec, rec.usage, rec.ratio, "per pod ");
   if (replicas > 0 && tolerances.within(rec.ratio)) {
     rec.replicas = replicas;
     rec.reason = "WithinTolerance";
-    rec.message = compared + " (within " + formatTolerances(tolerances) + ")";
+    rec.message += " (within ";
+    appendTolerances(rec.message, tolerances);
+    rec.message += ')';
     return rec;
   }
   rec.replicas = ceilReplicas(finiteOrMax(total / spec.target.value));
   rec.reason = directionReason(rec.ratio);
-  rec.message = compared + " (" + formatTolerances(tolerances) + "), total " + formatNumber(total) +
-                " over " + plural(replicas, "replica", "replicas");
+  rec.message += " (";
+  appendTolerances(rec.message, tolerances);
+  rec.message += "), total ";
+  appendNumber(rec.message, total);
+  rec.message += " over ";
+  appendPlural(rec.message, replicas, "replica", "replicas");
   return rec;
 }
 

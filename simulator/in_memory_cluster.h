@@ -17,6 +17,7 @@
 // Thread-safety: not thread-safe.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -110,13 +111,15 @@ class InMemoryCluster final : public controller::Cluster {
   const Target& target(const std::string& namespace_, const std::string& kind,
                        const std::string& name) const;
   static void resize(Target& target, int32_t replicas, TimePoint now);
+  // Pods of `t` ready at `now`.
+  static int32_t readyCount(const Target& t, TimePoint now);
 
   const controller::Clock& clock_;
   // Copy on write: a snapshot handed out is never changed; when nobody else holds it, an
   // update changes it in place.
   std::map<controller::ObjectKey, std::shared_ptr<controller::PolicyObject>> policies_;
   std::map<controller::ObjectKey, int64_t> policy_versions_;
-  std::map<TargetKey, Target> targets_;
+  std::map<TargetKey, Target, std::less<>> targets_;  // Transparent: found without copies.
   std::vector<std::pair<controller::ObjectKey, controller::Event>> events_;
   std::map<Operation, Status> failures_;
   int64_t scale_writes_ = 0;
