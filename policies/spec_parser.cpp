@@ -1,7 +1,5 @@
 #include "policies/spec_parser.h"
 
-#include <charconv>
-#include <cmath>
 #include <limits>
 #include <optional>
 #include <set>
@@ -11,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "base/duration.h"
+#include "policies/manifest_reader.h"
 #include "policies/quantity.h"
 #include "policies/schedule.h"
 
@@ -43,149 +42,11 @@ bool isMetricName(const std::string& s) {
   return true;
 }
 
-std::string kindName(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Null:
-      return "null";
-    case YAML::NodeType::Scalar:
-      return "\"" + node.Scalar() + "\"";
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
-}
-
-// Collects every problem of one document, each with its line and field path.
-class Parser {
+// Reads one ScalingPolicy document: the shared field readers, plus the policy's own field
+// types (quantities, durations, cron expressions).
+class Parser : public ManifestReader {
  public:
-  explicit Parser(std::string_view source) : source_(source) {}
-
-  void error(const YAML::Node& at, const std::string& path, const std::string& message) {
-    std::string line = source_;
-    if (at.IsDefined() && at.Mark().line >= 0) {
-      line += ":" + std::to_string(at.Mark().line + 1);
-    }
-    errors_.push_back(line + ": " + path + ": " + message);
-  }
-
-  bool ok() const { return errors_.empty(); }
-  Status status() const {
-    std::string message;
-    for (const auto& e : errors_) {
-      if (!message.empty()) message += "\n";
-      message += e;
-    }
-    return invalidArgument(message);
-  }
-
-  // Fields present in `node` that are not in `known` are errors.
-  void rejectUnknown(const YAML::Node& node, const std::string& path,
-                     std::initializer_list<std::string_view> known) {
-    if (!node.IsMap()) return;
-    for (const auto& kv : node) {
-      const std::string key = kv.first.Scalar();
-      bool found = false;
-      for (auto k : known) found = found || key == k;
-      if (!found) error(kv.first, join(path, key), "unknown field");
-    }
-  }
-
-  bool expectMap(const YAML::Node& node, const std::string& path) {
-    if (node.IsMap()) return true;
-    error(node, path, "must be a mapping, got " + kindName(node));
-    return false;
-  }
-
-  std::optional<std::string> string(const YAML::Node& parent, const std::string& parent_path,
-                                    const char* key, bool required) {
-    const YAML::Node node = parent[key];
-    std::string path = join(parent_path, key);
-    if (!node.IsDefined() || node.IsNull()) {
-      if (required) error(parent, path, "required");
-      return std::nullopt;
-    }
-    if (!node.IsScalar()) {
-      error(node, path, "must be a string, got " + kindName(node));
-      return std::nullopt;
-    }
-    if (required && node.Scalar().empty()) {
-      error(node, path, "must not be empty");
-      return std::nullopt;
-    }
-    return node.Scalar();
-  }
-
-  std::optional<int64_t> integer(const YAML::Node& parent, const std::string& parent_path,
-                                 const char* key, bool required, int64_t min, int64_t max) {
-    const YAML::Node node = parent[key];
-    std::string path = join(parent_path, key);
-    if (!node.IsDefined() || node.IsNull()) {
-      if (required) error(parent, path, "required");
-      return std::nullopt;
-    }
-    if (!node.IsScalar()) {
-      error(node, path, "must be an integer, got " + kindName(node));
-      return std::nullopt;
-    }
-    const std::string& s = node.Scalar();
-    int64_t value = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc() || end != s.data() + s.size()) {
-      error(node, path, "must be an integer, got \"" + s + "\"");
-      return std::nullopt;
-    }
-    if (value < min || value > max) {
-      if (max == std::numeric_limits<int32_t>::max()) {
-        error(node, path, "must be >= " + std::to_string(min) + ", got " + s);
-      } else {
-        error(node, path,
-              "must be in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " + s);
-      }
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  std::optional<double> number(const YAML::Node& parent, const std::string& parent_path,
-                               const char* key, double min, double max) {
-    const YAML::Node node = parent[key];
-    std::string path = join(parent_path, key);
-    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
-    if (!node.IsScalar()) {
-      error(node, path, "must be a number, got " + kindName(node));
-      return std::nullopt;
-    }
-    const std::string& s = node.Scalar();
-    double value = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) {
-      error(node, path, "must be a number, got \"" + s + "\"");
-      return std::nullopt;
-    }
-    if (value < min || value > max) {
-      error(node, path, "must be in [" + fmtNumber(min) + ", " + fmtNumber(max) + "], got " + s);
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  std::optional<bool> boolean(const YAML::Node& parent, const std::string& parent_path,
-                              const char* key) {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
-    std::string path = join(parent_path, key);
-    if (node.IsScalar()) {
-      const std::string& s = node.Scalar();
-      if (s == "true") return true;
-      if (s == "false") return false;
-    }
-    error(node, path, "must be true or false, got " + kindName(node));
-    return std::nullopt;
-  }
+  using ManifestReader::ManifestReader;
 
   // A quantity (`"100m"`, `500`), > 0.
   std::optional<double> positiveQuantity(const YAML::Node& parent, const std::string& parent_path,
@@ -205,20 +66,6 @@ class Parser {
     return *q;
   }
 
-  static std::string join(const std::string& path, std::string_view key) {
-    if (path.empty()) return std::string(key);
-    return path + "." + std::string(key);
-  }
-  static std::string index(const std::string& path, size_t i) {
-    return path + "[" + std::to_string(i) + "]";
-  }
-  static std::string fmtNumber(double v) {
-    std::string s = std::to_string(v);
-    while (s.size() > 1 && s.back() == '0') s.pop_back();
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-  }
-
   PolicySpec parseDocument(const YAML::Node& doc);
 
  private:
@@ -233,9 +80,6 @@ class Parser {
                                    const char* key, Duration min, Duration max);
   void parsePredictive(const YAML::Node& node, const std::string& path,
                        const std::vector<MetricSpec>& metrics, PredictiveSpec& out);
-
-  std::string source_;
-  std::vector<std::string> errors_;
 };
 
 PolicySpec Parser::parseDocument(const YAML::Node& doc) {
@@ -467,11 +311,11 @@ void Parser::parsePredictive(const YAML::Node& node, const std::string& path,
   if (auto lead = integer(node, path, "leadSeconds", false, 0, 86400)) {
     out.lead = Seconds(*lead);
   }
-  if (auto q = number(node, path, "quantile", 0.5, 0.999)) out.quantile = *q;
+  if (auto q = number(node, path, "quantile", false, 0.5, 0.999)) out.quantile = *q;
   if (auto refit = integer(node, path, "refitSeconds", false, 1, 7 * 86400)) {
     out.refit = Seconds(*refit);
   }
-  if (auto m = number(node, path, "maxBacktestMase", 0.0, 1e6)) out.max_backtest_mase = *m;
+  if (auto m = number(node, path, "maxBacktestMase", false, 0.0, 1e6)) out.max_backtest_mase = *m;
   if (auto mode = string(node, path, "mode", false)) {
     if (*mode == "apply") {
       out.mode = PredictiveMode::kApply;
@@ -629,7 +473,7 @@ void Parser::parseRules(const YAML::Node& node, const std::string& path, Scaling
                        kMaxStabilizationWindowSeconds)) {
     out.stabilization_window = Seconds(*v);
   }
-  if (auto v = number(node, path, "tolerance", 0.0, 1.0)) out.tolerance = *v;
+  if (auto v = number(node, path, "tolerance", false, 0.0, 1.0)) out.tolerance = *v;
   if (auto v = integer(node, path, "cooldownSeconds", false, 0, kMaxCooldownSeconds)) {
     out.cooldown = Seconds(*v);
   }
@@ -680,13 +524,6 @@ void Parser::parseRules(const YAML::Node& node, const std::string& path, Scaling
   }
 }
 
-Status yamlError(std::string_view source, const YAML::Exception& e) {
-  std::string message(source);
-  if (e.mark.line >= 0) message += ":" + std::to_string(e.mark.line + 1);
-  message += ": invalid YAML: " + e.msg;
-  return invalidArgument(message);
-}
-
 }  // namespace
 
 Result<PolicySpec> parsePolicy(std::string_view text, std::string_view source) {
@@ -700,38 +537,16 @@ Result<PolicySpec> parsePolicy(std::string_view text, std::string_view source) {
 }
 
 Result<std::vector<PolicySpec>> parsePolicies(std::string_view text, std::string_view source) {
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return yamlError(source, e);
-  }
   std::vector<PolicySpec> out;
-  std::vector<std::string> problems;
-  for (const auto& doc : docs) {
-    if (!doc.IsDefined() || doc.IsNull()) continue;
-    Parser parser(source);
-    PolicySpec spec;
-    try {
-      spec = parser.parseDocument(doc);
-    } catch (const YAML::Exception& e) {
-      problems.push_back(yamlError(source, e).message());
-      continue;
-    }
-    if (!parser.ok()) {
-      problems.push_back(parser.status().message());
-      continue;
-    }
-    out.push_back(std::move(spec));
-  }
-  if (!problems.empty()) {
-    std::string message;
-    for (const auto& p : problems) {
-      if (!message.empty()) message += "\n";
-      message += p;
-    }
-    return invalidArgument(message);
-  }
+  Status status =
+      ManifestReader::forEachDocument(text, source, [&](const YAML::Node& doc) -> Status {
+        Parser parser(source);
+        PolicySpec spec = parser.parseDocument(doc);
+        if (!parser.ok()) return parser.status();
+        out.push_back(std::move(spec));
+        return Status::okStatus();
+      });
+  if (!status.ok()) return status;
   return out;
 }
 

@@ -1,140 +1,17 @@
 #include "simulator/simulation_spec.h"
 
 #include <charconv>
-#include <cmath>
 #include <filesystem>
-#include <initializer_list>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
 
+#include "policies/manifest_reader.h"
+
 namespace governor::simulator {
 namespace {
 
-std::string join(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
-
-std::string kindName(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Null:
-      return "null";
-    case YAML::NodeType::Scalar:
-      return "\"" + node.Scalar() + "\"";
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
-}
-
-// Collects every problem of the document, each with its line and field path.
-class Parser {
- public:
-  explicit Parser(std::string source) : source_(std::move(source)) {}
-
-  std::string where(const YAML::Node& at) const {
-    std::string s = source_;
-    if (at.IsDefined() && at.Mark().line >= 0) s += ":" + std::to_string(at.Mark().line + 1);
-    return s;
-  }
-  void error(const YAML::Node& at, const std::string& path, const std::string& message) {
-    errors_.push_back(where(at) + ": " + path + ": " + message);
-  }
-  bool ok() const { return errors_.empty(); }
-  Status status() const {
-    std::string message;
-    for (const auto& e : errors_) message += (message.empty() ? "" : "\n") + e;
-    return invalidArgument(message);
-  }
-
-  void rejectUnknown(const YAML::Node& node, const std::string& path,
-                     std::initializer_list<std::string_view> known) {
-    if (!node.IsMap()) return;
-    for (const auto& kv : node) {
-      const std::string key = kv.first.Scalar();
-      bool found = false;
-      for (auto k : known) found = found || key == k;
-      if (!found) error(kv.first, join(path, key), "unknown field");
-    }
-  }
-
-  bool expectMap(const YAML::Node& node, const std::string& path) {
-    if (node.IsMap()) return true;
-    error(node, path, "must be a mapping, got " + kindName(node));
-    return false;
-  }
-
-  std::optional<std::string> string(const YAML::Node& parent, const std::string& parent_path,
-                                    const char* key, bool required) {
-    const YAML::Node node = parent[key];
-    const std::string path = join(parent_path, key);
-    if (!node.IsDefined() || node.IsNull()) {
-      if (required) error(parent, path, "required");
-      return std::nullopt;
-    }
-    if (!node.IsScalar() || node.Scalar().empty()) {
-      error(node, path, "must be a non-empty string, got " + kindName(node));
-      return std::nullopt;
-    }
-    return node.Scalar();
-  }
-
-  std::optional<double> number(const YAML::Node& parent, const std::string& parent_path,
-                               const char* key, bool required, double min, bool min_exclusive) {
-    const YAML::Node node = parent[key];
-    const std::string path = join(parent_path, key);
-    if (!node.IsDefined() || node.IsNull()) {
-      if (required) error(parent, path, "required");
-      return std::nullopt;
-    }
-    double value = 0;
-    const std::string s = node.IsScalar() ? node.Scalar() : std::string();
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (!node.IsScalar() || s.empty() || ec != std::errc() || end != s.data() + s.size() ||
-        !std::isfinite(value)) {
-      error(node, path, "must be a number, got " + kindName(node));
-      return std::nullopt;
-    }
-    if (min_exclusive ? value <= min : value < min) {
-      error(node, path,
-            std::string("must be ") + (min_exclusive ? "> " : ">= ") +
-                std::to_string(static_cast<int64_t>(min)) + ", got " + s);
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  std::optional<int64_t> integer(const YAML::Node& parent, const std::string& parent_path,
-                                 const char* key, bool required, int64_t min, int64_t max) {
-    const YAML::Node node = parent[key];
-    const std::string path = join(parent_path, key);
-    if (!node.IsDefined() || node.IsNull()) {
-      if (required) error(parent, path, "required");
-      return std::nullopt;
-    }
-    int64_t value = 0;
-    const std::string s = node.IsScalar() ? node.Scalar() : std::string();
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (!node.IsScalar() || s.empty() || ec != std::errc() || end != s.data() + s.size()) {
-      error(node, path, "must be an integer, got " + kindName(node));
-      return std::nullopt;
-    }
-    if (value < min || value > max) {
-      error(node, path,
-            "must be in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " + s);
-      return std::nullopt;
-    }
-    return value;
-  }
-
- private:
-  std::string source_;
-  std::vector<std::string> errors_;
-};
+using policies::ManifestReader;
 
 std::string resolve(const std::filesystem::path& base, const std::string& path) {
   std::filesystem::path p(path);
@@ -150,10 +27,9 @@ Result<SimulationSpec> parseSimulation(std::string_view text, std::string_view s
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return invalidArgument(src + ":" + std::to_string(e.mark.line + 1) +
-                           ": invalid YAML: " + e.msg);
+    return ManifestReader::invalidYaml(src, e);
   }
-  Parser p(src);
+  ManifestReader p(src);
   SimulationSpec sim;
   sim.source = src;
   const std::filesystem::path base = std::filesystem::path(src).parent_path();
@@ -163,16 +39,16 @@ Result<SimulationSpec> parseSimulation(std::string_view text, std::string_view s
     p.error(root, "(document)", "must be a Simulation manifest (a mapping)");
     return p.status();
   }
-  auto api = p.string(root, "", "apiVersion", true);
+  auto api = p.nonEmptyString(root, "", "apiVersion", true);
   if (api && *api != "governor.io/v1alpha1") {
     p.error(root["apiVersion"], "apiVersion", "must be governor.io/v1alpha1, got " + *api);
   }
-  auto kind = p.string(root, "", "kind", true);
+  auto kind = p.nonEmptyString(root, "", "kind", true);
   if (kind && *kind != kSimulationKind) {
     p.error(root["kind"], "kind", "must be Simulation, got " + *kind);
   }
   if (const YAML::Node meta = root["metadata"]; meta.IsDefined() && p.expectMap(meta, "metadata")) {
-    if (auto name = p.string(meta, "metadata", "name", false)) sim.name = *name;
+    if (auto name = p.nonEmptyString(meta, "metadata", "name", false)) sim.name = *name;
   }
   const YAML::Node spec = root["spec"];
   if (!spec.IsDefined() || spec.IsNull()) {
@@ -190,14 +66,14 @@ Result<SimulationSpec> parseSimulation(std::string_view text, std::string_view s
     p.rejectUnknown(trace, "spec.trace",
                     {"file", "format", "timeColumn", "valueColumn", "series", "scale",
                      "interpolation", "maxGapSeconds"});
-    if (auto file = p.string(trace, "spec.trace", "file", true)) {
+    if (auto file = p.nonEmptyString(trace, "spec.trace", "file", true)) {
       sim.trace.file = resolve(base, *file);
       sim.trace.field = p.where(trace["file"]) + ": spec.trace.file";
       sim.trace.format = std::filesystem::path(*file).extension() == ".json"
                              ? TraceFormat::kPrometheus
                              : TraceFormat::kCsv;
     }
-    if (auto format = p.string(trace, "spec.trace", "format", false)) {
+    if (auto format = p.nonEmptyString(trace, "spec.trace", "format", false)) {
       if (*format == "csv") {
         sim.trace.format = TraceFormat::kCsv;
       } else if (*format == "prometheus") {
@@ -206,11 +82,13 @@ Result<SimulationSpec> parseSimulation(std::string_view text, std::string_view s
         p.error(trace["format"], "spec.trace.format", "must be csv or prometheus, got " + *format);
       }
     }
-    if (auto c = p.string(trace, "spec.trace", "timeColumn", false)) sim.trace.time_column = *c;
-    if (auto c = p.string(trace, "spec.trace", "valueColumn", false)) sim.trace.value_column = *c;
-    if (auto s = p.string(trace, "spec.trace", "series", false)) sim.trace.series = *s;
-    if (auto s = p.number(trace, "spec.trace", "scale", false, 0, true)) sim.trace.scale = *s;
-    if (auto mode = p.string(trace, "spec.trace", "interpolation", false)) {
+    if (auto c = p.nonEmptyString(trace, "spec.trace", "timeColumn", false))
+      sim.trace.time_column = *c;
+    if (auto c = p.nonEmptyString(trace, "spec.trace", "valueColumn", false))
+      sim.trace.value_column = *c;
+    if (auto s = p.nonEmptyString(trace, "spec.trace", "series", false)) sim.trace.series = *s;
+    if (auto s = p.numberAbove(trace, "spec.trace", "scale", false, 0)) sim.trace.scale = *s;
+    if (auto mode = p.nonEmptyString(trace, "spec.trace", "interpolation", false)) {
       if (*mode == "linear") {
         sim.trace.interpolation = Interpolation::kLinear;
       } else if (*mode == "hold") {
@@ -236,7 +114,7 @@ Result<SimulationSpec> parseSimulation(std::string_view text, std::string_view s
   } else if (p.expectMap(workload, "spec.workload")) {
     p.rejectUnknown(workload, "spec.workload",
                     {"capacityPerReplica", "startupSeconds", "initialReplicas"});
-    if (auto c = p.number(workload, "spec.workload", "capacityPerReplica", true, 0, true)) {
+    if (auto c = p.numberAbove(workload, "spec.workload", "capacityPerReplica", true, 0)) {
       sim.workload.capacity_per_replica = *c;
     }
     if (auto s = p.integer(workload, "spec.workload", "startupSeconds", false, 0, 86400)) {
@@ -251,13 +129,14 @@ Result<SimulationSpec> parseSimulation(std::string_view text, std::string_view s
   const YAML::Node policies = spec["policies"];
   if (policies.IsDefined() && !policies.IsNull()) {
     if (!policies.IsSequence()) {
-      p.error(policies, "spec.policies", "must be a list of files, got " + kindName(policies));
+      p.error(policies, "spec.policies",
+              "must be a list of files, got " + ManifestReader::kindName(policies));
     } else {
       for (size_t i = 0; i < policies.size(); ++i) {
-        const std::string path = "spec.policies[" + std::to_string(i) + "]";
+        const std::string path = ManifestReader::index("spec.policies", i);
         const YAML::Node item = policies[i];
         if (!item.IsScalar() || item.Scalar().empty()) {
-          p.error(item, path, "must be a file path, got " + kindName(item));
+          p.error(item, path, "must be a file path, got " + ManifestReader::kindName(item));
           continue;
         }
         sim.policies.push_back({resolve(base, item.Scalar()), p.where(item) + ": " + path});
@@ -269,11 +148,12 @@ Result<SimulationSpec> parseSimulation(std::string_view text, std::string_view s
   const YAML::Node baselines = spec["baselines"];
   if (baselines.IsDefined() && !baselines.IsNull()) {
     if (!baselines.IsSequence()) {
-      p.error(baselines, "spec.baselines", "must be a list, got " + kindName(baselines));
+      p.error(baselines, "spec.baselines",
+              "must be a list, got " + ManifestReader::kindName(baselines));
     } else {
       std::set<std::string> seen;
       for (size_t i = 0; i < baselines.size(); ++i) {
-        const std::string path = "spec.baselines[" + std::to_string(i) + "]";
+        const std::string path = ManifestReader::index("spec.baselines", i);
         const YAML::Node item = baselines[i];
         const std::string s = item.IsScalar() ? item.Scalar() : std::string();
         Baseline b;
@@ -289,7 +169,7 @@ Result<SimulationSpec> parseSimulation(std::string_view text, std::string_view s
           b.kind = Baseline::Kind::kStatic;
           b.replicas = static_cast<int32_t>(n);
         } else {
-          p.error(item, path, "must be oracle or static:N, got " + kindName(item));
+          p.error(item, path, "must be oracle or static:N, got " + ManifestReader::kindName(item));
           continue;
         }
         if (!seen.insert(b.name()).second) {
