@@ -3,22 +3,6 @@
 #include <utility>
 
 namespace governor::controller {
-namespace {
-
-bool sameSpec(const policies::PredictiveSpec& a, const policies::PredictiveSpec& b) {
-  return a.metric == b.metric && a.model == b.model && a.seasonal_periods == b.seasonal_periods &&
-         a.history == b.history && a.lead == b.lead && a.quantile == b.quantile &&
-         a.refit == b.refit && a.mode == b.mode && a.resolution == b.resolution &&
-         a.max_backtest_mase == b.max_backtest_mase;
-}
-
-bool sameMetric(const policies::MetricSpec& a, const policies::MetricSpec& b) {
-  return a.name == b.name && a.prometheus.query == b.prometheus.query &&
-         a.prometheus.per_pod == b.prometheus.per_pod && a.target.type == b.target.type &&
-         a.target.value == b.target.value;
-}
-
-}  // namespace
 
 policies::PredictivePolicy* PredictiveProposalSource::policyFor(const ObjectKey& key,
                                                                 const policies::PolicySpec& spec) {
@@ -32,8 +16,7 @@ policies::PredictivePolicy* PredictiveProposalSource::policyFor(const ObjectKey&
   }
   if (metric == nullptr) return nullptr;  // The parser prevents this.
   auto it = entries_.find(key);
-  if (it != entries_.end() && sameSpec(it->second.spec, *spec.predictive) &&
-      sameMetric(it->second.metric, *metric)) {
+  if (it != entries_.end() && it->second.spec == *spec.predictive && it->second.metric == *metric) {
     return it->second.policy.get();
   }
   Entry entry{*spec.predictive,

@@ -85,13 +85,13 @@ int64_t PredictivePolicy::bucketOf(TimePoint t) const {
   return q;
 }
 
-int64_t PredictivePolicy::observedBuckets() const {
-  return std::count_if(history_.begin(), history_.end(), [](double v) { return !std::isnan(v); });
-}
-
 void PredictivePolicy::pushBucket(double value) {
   history_.push_back(value);
-  if (history_.size() > capacity_) history_.pop_front();
+  if (!std::isnan(value)) ++observed_;
+  if (history_.size() > capacity_) {
+    if (!std::isnan(history_.front())) --observed_;
+    history_.pop_front();
+  }
   if (model_) model_->update(value);
 }
 

@@ -89,7 +89,7 @@ class PredictivePolicy {
 
   // Complete buckets kept, and how many of them were observed (not gaps).
   size_t historySize() const { return history_.size(); }
-  int64_t observedBuckets() const;
+  int64_t observedBuckets() const { return observed_; }
 
   const PredictiveSpec& spec() const { return spec_; }
   const MetricSpec& metric() const { return metric_; }
@@ -109,6 +109,7 @@ class PredictivePolicy {
   size_t capacity_ = 0;  // Buckets of history kept.
 
   std::deque<double> history_;   // Complete buckets, oldest first.
+  int64_t observed_ = 0;         // Buckets of history_ that are not gaps.
   std::optional<int64_t> open_;  // The bucket being filled.
   double open_sum_ = 0;
   int64_t open_count_ = 0;

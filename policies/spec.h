@@ -31,18 +31,21 @@ struct MetricTarget {
   // The target in the metric's unit: `value`, `averageValue`, or `averageUtilization` (percent).
   // Always > 0 after validation.
   double value = 0;
+  friend bool operator==(const MetricTarget&, const MetricTarget&) = default;
 };
 
 struct PrometheusMetricSource {
   std::string query;                   // PromQL, possibly with {{namespace}}-style variables.
   bool per_pod = false;                // The query returns one series per pod, labelled `pod`.
   std::optional<std::string> address;  // Overrides the operator's --prometheus-url.
+  friend bool operator==(const PrometheusMetricSource&, const PrometheusMetricSource&) = default;
 };
 
 struct MetricSpec {
   std::string name;  // Unique within the policy.
   PrometheusMetricSource prometheus;
   MetricTarget target;
+  friend bool operator==(const MetricSpec&, const MetricSpec&) = default;
 };
 
 enum class ScalingPolicyType { kPods, kPercent };   // HPA v2 HPAScalingPolicyType.
@@ -112,6 +115,7 @@ struct PredictiveSpec {
   // Governor additions:
   Duration resolution{300'000};    // The step of the fitted series. Default: 5m.
   double max_backtest_mase = 2.0;  // A model whose backtest MASE exceeds this is not used.
+  friend bool operator==(const PredictiveSpec&, const PredictiveSpec&) = default;
 };
 
 struct PolicySpec {
