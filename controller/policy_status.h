@@ -56,7 +56,9 @@ struct PolicyStatus {
   std::vector<ProposalStatus> proposals;  // Each policy's latest proposal.
   std::vector<policies::Limit> limits;    // Each limit that changed the latest decision.
   std::vector<Condition> conditions;      // In the order first set.
-  policies::BehaviorState behavior;       // Restored from here on every reconcile.
+  // Evaluations in a row in which no metric could be read (spec.fallback acts on it).
+  int32_t metric_failures = 0;
+  policies::BehaviorState behavior;  // Restored from here on every reconcile.
   friend bool operator==(const PolicyStatus&, const PolicyStatus&) = default;
 };
 

@@ -94,6 +94,15 @@ class Cluster {
   virtual Result<std::vector<policies::PodInfo>> listPods(const std::string& namespace_,
                                                           const std::string& selector) = 0;
 
+  // Who else manages the scale of `ref` in `namespace_`, besides the policy at `key`: a
+  // HorizontalPodAutoscaler, or another ScalingPolicy created before it (the first one keeps
+  // the target; ties go to the lower name). Returns a description such as
+  // "HorizontalPodAutoscaler shop/web", or nullopt when the policy may manage the target.
+  // Errors: the adapter could not tell (Unavailable...): the reconciler must not scale.
+  virtual Result<std::optional<std::string>> otherManager(const ObjectKey& key,
+                                                          const std::string& namespace_,
+                                                          const policies::ScaleTargetRef& ref) = 0;
+
   // Records an Event on the policy at `key`. Best effort: a failure is the adapter's to log;
   // it never fails a reconcile.
   virtual void recordEvent(const ObjectKey& key, const Event& event) = 0;

@@ -1,6 +1,8 @@
 #include "controller/reconciler.h"
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -24,6 +26,19 @@ void replaceAll(std::string& text, std::string_view from, const std::string& to)
 bool sameStatus(const PolicyStatus& a, const PolicyStatus& b) {
   return a.behavior.recommendations == b.behavior.recommendations &&
          a.desired_replicas == b.desired_replicas && a.message == b.message && a == b;
+}
+
+constexpr const char* kReasonTargetManaged = "TargetManagedElsewhere";
+
+// Whether some sample holds a finite value: the metrics were read at all.
+bool anyReadable(const std::map<std::string, policies::MetricSample>& samples) {
+  for (const auto& [name, sample] : samples) {
+    if (sample.value && std::isfinite(*sample.value)) return true;
+    for (const auto& [pod, p] : sample.per_pod) {
+      if (std::isfinite(p.value)) return true;
+    }
+  }
+  return false;
 }
 
 std::string describe(const Status& status) {
@@ -121,7 +136,31 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   setCondition(status.conditions, kConditionInvalidSpec, kFalse, "SpecValid", "the spec is valid",
                gen, now);
 
-  // 2. What the target looks like, and the metrics.
+  // 2. Whether the target is ours to scale: never fight an HPA or another policy over it.
+  auto other = cluster_.otherManager(key, spec.namespace_, spec.scale_target_ref);
+  if (!other.ok()) return other.status();
+  if (other->has_value()) {
+    const Condition* before = findCondition(status.conditions, kConditionAbleToScale);
+    const bool was_refused = before != nullptr && before->reason == kReasonTargetManaged;
+    const std::string message = spec.scale_target_ref.kind + " " + spec.namespace_ + "/" +
+                                spec.scale_target_ref.name + " is already managed by " + **other +
+                                "; not scaling it (remove one of the two)";
+    setCondition(status.conditions, kConditionReady, kFalse, kReasonTargetManaged, message, gen,
+                 now);
+    setCondition(status.conditions, kConditionAbleToScale, kFalse, kReasonTargetManaged, message,
+                 gen, now);
+    setCondition(status.conditions, kConditionScalingActive, kFalse, kReasonTargetManaged, message,
+                 gen, now);
+    status.reason = kReasonTargetManaged;
+    status.message = message;
+    if (!was_refused) warn(key, kReasonTargetManaged, message, now);
+    Status written = writeStatus(snapshot, std::move(status));
+    if (!written.ok()) return written;
+    const Duration sync = spec.sync_period ? Duration(*spec.sync_period) : options_.sync_period;
+    return std::max(sync, options_.min_requeue);
+  }
+
+  // 3. What the target looks like, and the metrics.
   auto scale = cluster_.getScale(spec.namespace_, spec.scale_target_ref);
   if (!scale.ok()) {
     const std::string message = "cannot read the scale of " + spec.scale_target_ref.kind + " " +
@@ -167,13 +206,21 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
     }
   }
 
-  // 3. The predictive proposal.
+  // Consecutive evaluations without one readable metric, for spec.fallback.
+  if (spec.metrics.empty() || (!fetch_error && anyReadable(obs.metrics))) {
+    status.metric_failures = 0;
+  } else {
+    ++status.metric_failures;
+  }
+  obs.metric_failures = status.metric_failures;
+
+  // 4. The predictive proposal.
   if (predictive_ != nullptr) obs.predictive = predictive_->propose(key, spec, obs, now);
 
-  // 4. Decide, from the persisted behavior state.
+  // 5. Decide, from the persisted behavior state.
   policies::Decision decision = policies::decide(spec, obs, status.behavior, now, options_.engine);
 
-  // 5. Apply.
+  // 6. Apply.
   bool scaled = false;
   const std::string new_size = decision.scale() ? std::to_string(decision.replicas) : "";
   if (decision.scale() && options_.dry_run) {
@@ -215,7 +262,7 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
                  "the target can be scaled", gen, now);
   }
 
-  // 6. Status.
+  // 7. Status.
   status.current_replicas = decision.current;
   status.desired_replicas = decision.replicas;
   if (status.reason != decision.reason) status.reason = decision.reason;
@@ -258,7 +305,7 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
 
   Status written = writeStatus(snapshot, std::move(status));
 
-  Duration requeue = options_.sync_period;
+  Duration requeue = spec.sync_period ? Duration(*spec.sync_period) : options_.sync_period;
   if (decision.recheck_after) requeue = std::min(requeue, *decision.recheck_after);
   requeue = std::max(requeue, options_.min_requeue);
   last_outcome_ = ReconcileOutcome{std::move(decision), scaled};

@@ -11,32 +11,40 @@
 //      manifest). An invalid spec sets InvalidSpec=True (Ready=False, ScalingActive=False),
 //      emits a Warning event when it becomes invalid, and returns InvalidArgument: terminal
 //      until the generation changes.
-//   2. getScale of spec.scaleTargetRef; listPods when a metric is per-pod or the Scale does not
+//   2. otherManager: a target already managed by a HorizontalPodAutoscaler or by an older
+//      ScalingPolicy is refused, not fought over: Ready, AbleToScale and ScalingActive False
+//      with reason TargetManagedElsewhere, a Warning event when it starts; rechecked every
+//      sync period. Nothing else is read or written.
+//   3. getScale of spec.scaleTargetRef; listPods when a metric is per-pod or the Scale does not
 //      carry a ready count; fetch every metric as of clock.now(). A failed fetch is not an
 //      error of the reconcile: the engine sees the metrics as missing and holds the count
 //      (bounds still apply: a schedule's floor is a promise), ScalingActive=False says why,
 //      and a Warning event FailedGetMetrics is emitted.
-//   3. Observation::predictive from the ProposalSource, if any.
-//   4. policies::decide with the BehaviorState restored from status, so a restarted
+//      status.metricFailures counts evaluations in a row without one readable metric
+//      (Observation::metric_failures, for spec.fallback).
+//   4. Observation::predictive from the ProposalSource, if any.
+//   5. policies::decide with the BehaviorState restored from status, so a restarted
 //      operator keeps its stabilization windows, rate-limit periods and cooldowns.
-//   5. If the decision differs from the target's count: updateScale, then commitScale and a
+//   6. If the decision differs from the target's count: updateScale, then commitScale and a
 //      Normal event SuccessfulRescale "New size: N; reason: <message>". In dry-run: no write,
 //      no commit; a Normal event DryRunRescale "Would scale to N; ..." when the would-be count
 //      changes; AbleToScale reason DryRun.
-//   6. Status: observedGeneration, currentReplicas, desiredReplicas, lastScaleTime, reason and
+//   7. Status: observedGeneration, currentReplicas, desiredReplicas, lastScaleTime, reason and
 //      message, proposals, limits, behavior state and the conditions
 //        Ready           True: <decision reason>; False: InvalidSpec, FailedGetScale,
-//                        FailedListPods, FailedUpdateScale
+//                        FailedListPods, FailedUpdateScale, TargetManagedElsewhere
 //        AbleToScale     True: SucceededRescale, ReadyForNewScale, DryRun;
-//                        False: FailedGetScale, FailedUpdateScale
+//                        False: FailedGetScale, FailedUpdateScale, TargetManagedElsewhere
 //        ScalingActive   True: ValidMetricFound, ScheduleOnly; False: FailedGetMetrics,
-//                        ScalingDisabled, FailedListPods, InvalidSpec (the engine's reason)
+//                        ScalingDisabled, FailedListPods, InvalidSpec, FallbackReplicas,
+//                        TargetManagedElsewhere (the engine's reason)
 //        ScalingLimited  True: the last limit's reason (ScaleUpLimit, TooManyReplicas, ...);
 //                        False: DesiredWithinRange
 //        InvalidSpec     True: InvalidSpec; False: SpecValid
 //
-// Returns, on success, when to reconcile the key again: min(sync period, the decision's
-// recheck_after), at least min_requeue. Errors tell the work queue what to do:
+// Returns, on success, when to reconcile the key again: min(sync period (the policy's
+// syncPeriodSeconds, else the option), the decision's recheck_after), at least min_requeue. Errors
+// tell the work queue what to do:
 //   NotFound            the policy is gone: forget the key (the target gone: NotFound too,
 //                       recorded in the status; the key is retried when the policy changes)
 //   InvalidArgument     invalid spec: do not retry until the object changes

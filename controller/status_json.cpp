@@ -144,6 +144,7 @@ json statusToJson(const PolicyStatus& status) {
                           {"observedGeneration", c.observed_generation}});
   }
   out["conditions"] = std::move(conditions);
+  out["metricFailures"] = status.metric_failures;
 
   const auto& b = status.behavior;
   json behavior = json::object();
@@ -196,6 +197,7 @@ Result<PolicyStatus> statusFromJson(const json& json_status) {
     e.time("lastTransitionTime", c.last_transition_time);
     e.integer("observedGeneration", c.observed_generation);
   });
+  r.integer("metricFailures", status.metric_failures);
   Reader b = r.child("behavior");
   auto& state = status.behavior;
   b.boolean("initialized", state.initialized);

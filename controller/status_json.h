@@ -6,6 +6,7 @@
 //   observedGeneration, currentReplicas, desiredReplicas, lastScaleTime, reason, message,
 //   proposals[{policy, replicas, reason, message}], limits[{reason, message}],
 //   conditions[{type, status, reason, message, lastTransitionTime, observedGeneration}],
+//   metricFailures,
 //   behavior{initialized, recommendations[{time, replicas}], scaleUpEvents[{time, change}],
 //            scaleDownEvents[{time, change}], lastScaleUpTime, lastScaleDownTime}
 //

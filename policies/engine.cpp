@@ -83,7 +83,10 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
   d.metrics = std::move(threshold.metrics);
   const size_t threshold_at = d.proposals.size();
   const bool has_threshold = threshold.proposal.has_value();
-  d.proposals.reserve(d.proposals.size() + (has_threshold ? 1 : 0) + (obs.predictive ? 1 : 0));
+  const bool fallback_due = spec.fallback && !spec.metrics.empty() && !has_threshold &&
+                            obs.metric_failures >= spec.fallback->after_failures;
+  d.proposals.reserve(d.proposals.size() + (has_threshold ? 1 : 0) + (obs.predictive ? 1 : 0) +
+                      (fallback_due ? 1 : 0));
   if (has_threshold) d.proposals.push_back(std::move(*threshold.proposal));
   const bool apply_predictive =
       obs.predictive && (!spec.predictive || spec.predictive->mode == PredictiveMode::kApply);
@@ -98,6 +101,19 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
       // may still add capacity, never remove it.
       winner = &*obs.predictive;
     }
+  }
+  if (fallback_due) {
+    // KEDA's fallback, made safe: blind for too long, the policy may add capacity up to the
+    // fallback count; it never removes any on no data.
+    const FallbackSpec& f = *spec.fallback;
+    d.proposals.push_back(Proposal{f.replicas, "fallback", "FallbackReplicas",
+                                   "no metric readable in " + std::to_string(obs.metric_failures) +
+                                       " evaluations in a row (afterFailures " +
+                                       std::to_string(f.after_failures) + "): fallback to " +
+                                       replicasText(f.replicas)});
+    const int32_t reference = winner != nullptr ? winner->replicas : obs.current_replicas;
+    if (f.replicas > reference) winner = &d.proposals.back();
+    d.scaling_active = false;
   }
 
   const bool has_metrics = !spec.metrics.empty();

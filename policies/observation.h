@@ -61,6 +61,10 @@ struct Observation {
   // The predictive policy's proposal, computed by its stateful model (predictive.h) and
   // combined here as max(reactive, predictive). nullopt: no predictive policy or no forecast.
   std::optional<Proposal> predictive;
+  // Evaluations in a row, this one included, in which not one metric could be read (the
+  // fetch failed, or every value was missing or not finite). The reconciler counts them and
+  // persists the count in status; spec.fallback acts on it.
+  int32_t metric_failures = 0;
 };
 
 }  // namespace governor::policies

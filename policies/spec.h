@@ -118,6 +118,15 @@ struct PredictiveSpec {
   friend bool operator==(const PredictiveSpec&, const PredictiveSpec&) = default;
 };
 
+// What to do when the metrics cannot be read (KEDA's fallback): after `after_failures`
+// evaluations in a row without one valid metric, propose `replicas`. Never a scale-down:
+// the engine only lets it add capacity.
+struct FallbackSpec {
+  int32_t replicas = 0;        // Required, >= 0.
+  int32_t after_failures = 3;  // Default: 3, >= 1.
+  friend bool operator==(const FallbackSpec&, const FallbackSpec&) = default;
+};
+
 struct PolicySpec {
   // metadata
   std::string name;
@@ -130,6 +139,10 @@ struct PolicySpec {
   std::vector<ScheduleSpec> schedules;
   Behavior behavior = Behavior::hpaDefaults();
   std::optional<PredictiveSpec> predictive;
+  std::optional<FallbackSpec> fallback;
+  // How often the operator evaluates this policy at least (`syncPeriodSeconds`, 1..3600);
+  // nullopt: the operator's --sync-period.
+  std::optional<Seconds> sync_period;
 };
 
 }  // namespace governor::policies

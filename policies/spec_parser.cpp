@@ -130,7 +130,7 @@ void Parser::parseMetadata(const YAML::Node& node, PolicySpec& out) {
 void Parser::parseSpec(const YAML::Node& node, PolicySpec& out) {
   rejectUnknown(node, "spec",
                 {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "schedules", "behavior",
-                 "predictive"});
+                 "predictive", "fallback", "syncPeriodSeconds"});
   const YAML::Node ref = node["scaleTargetRef"];
   if (!ref.IsDefined()) {
     error(node, "spec.scaleTargetRef", "required");
@@ -153,6 +153,20 @@ void Parser::parseSpec(const YAML::Node& node, PolicySpec& out) {
             "must be >= minReplicas (" + std::to_string(out.min_replicas) + "), got " +
                 std::to_string(out.max_replicas));
     }
+  }
+
+  if (auto sync = integer(node, "spec", "syncPeriodSeconds", false, 1, 3600)) {
+    out.sync_period = Seconds(*sync);
+  }
+  const YAML::Node fallback = node["fallback"];
+  if (fallback.IsDefined() && !fallback.IsNull() && expectMap(fallback, "spec.fallback")) {
+    rejectUnknown(fallback, "spec.fallback", {"replicas", "afterFailures"});
+    FallbackSpec f;
+    f.replicas = static_cast<int32_t>(
+        integer(fallback, "spec.fallback", "replicas", true, 0, kInt32Max).value_or(0));
+    f.after_failures = static_cast<int32_t>(
+        integer(fallback, "spec.fallback", "afterFailures", false, 1, 1000).value_or(3));
+    out.fallback = f;
   }
 
   const YAML::Node metrics = node["metrics"];

@@ -1,8 +1,11 @@
 #include "simulator/in_memory_cluster.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <tuple>
 #include <utility>
+
+#include "policies/spec_parser.h"
 
 namespace governor::simulator {
 namespace {
@@ -30,10 +33,47 @@ void InMemoryCluster::applyPolicy(const controller::ObjectKey& key, std::string 
   object->key = key;
   object->manifest = std::move(manifest);
   object->resource_version = std::to_string(++policy_versions_[key]);
+  PolicyTarget& target = policy_targets_[key];
+  if (target.created == 0) target.created = ++policies_created_;
+  target.kind.clear();
+  target.name.clear();
+  if (auto spec = policies::parsePolicy(object->manifest, key.toString()); spec.ok()) {
+    target.kind = spec->scale_target_ref.kind;
+    target.name = spec->scale_target_ref.name;
+  }
   slot = std::move(object);
 }
 
-void InMemoryCluster::deletePolicy(const controller::ObjectKey& key) { policies_.erase(key); }
+void InMemoryCluster::addHorizontalPodAutoscaler(const std::string& namespace_,
+                                                 const std::string& name, const std::string& kind,
+                                                 const std::string& target) {
+  hpas_.push_back({namespace_, name, kind, target});
+}
+
+Result<std::optional<std::string>> InMemoryCluster::otherManager(
+    const controller::ObjectKey& key, const std::string& namespace_,
+    const policies::ScaleTargetRef& ref) {
+  for (const Hpa& h : hpas_) {
+    if (h.namespace_ == namespace_ && h.kind == ref.kind && h.target == ref.name) {
+      return std::optional<std::string>("HorizontalPodAutoscaler " + namespace_ + "/" + h.name);
+    }
+  }
+  auto self = policy_targets_.find(key);
+  const int64_t created = self == policy_targets_.end() ? INT64_MAX : self->second.created;
+  for (const auto& [other, t] : policy_targets_) {
+    if (other == key || other.namespace_ != namespace_ || t.kind != ref.kind ||
+        t.name != ref.name || !policies_.contains(other)) {
+      continue;
+    }
+    if (t.created < created) return std::optional<std::string>("ScalingPolicy " + other.toString());
+  }
+  return std::optional<std::string>();
+}
+
+void InMemoryCluster::deletePolicy(const controller::ObjectKey& key) {
+  policies_.erase(key);
+  policy_targets_.erase(key);
+}
 
 const controller::PolicyObject* InMemoryCluster::policy(const controller::ObjectKey& key) const {
   auto found = policies_.find(key);

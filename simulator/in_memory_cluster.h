@@ -42,6 +42,10 @@ class InMemoryCluster final : public controller::Cluster {
   // Creates or replaces the policy (its manifest) at `key`. A changed manifest bumps the
   // generation; the status is kept.
   void applyPolicy(const controller::ObjectKey& key, std::string manifest);
+  // Declares a HorizontalPodAutoscaler named `name` in `namespace_` scaling the target
+  // `kind`/`target`: otherManager reports it.
+  void addHorizontalPodAutoscaler(const std::string& namespace_, const std::string& name,
+                                  const std::string& kind, const std::string& target);
   // Removes it; later getPolicy calls return NotFound.
   void deletePolicy(const controller::ObjectKey& key);
   // The stored policy, or nullptr.
@@ -84,6 +88,9 @@ class InMemoryCluster final : public controller::Cluster {
                      const std::string& resource_version, int32_t replicas) override;
   Result<std::vector<policies::PodInfo>> listPods(const std::string& namespace_,
                                                   const std::string& selector) override;
+  Result<std::optional<std::string>> otherManager(const controller::ObjectKey& key,
+                                                  const std::string& namespace_,
+                                                  const policies::ScaleTargetRef& ref) override;
   void recordEvent(const controller::ObjectKey& key, const controller::Event& event) override;
 
  private:
@@ -119,6 +126,18 @@ class InMemoryCluster final : public controller::Cluster {
   // update changes it in place.
   std::map<controller::ObjectKey, std::shared_ptr<controller::PolicyObject>> policies_;
   std::map<controller::ObjectKey, int64_t> policy_versions_;
+  // What each valid policy targets (kind, name), and the order policies were created in.
+  struct PolicyTarget {
+    int64_t created = 0;
+    std::string kind;
+    std::string name;
+  };
+  std::map<controller::ObjectKey, PolicyTarget> policy_targets_;
+  int64_t policies_created_ = 0;
+  struct Hpa {
+    std::string namespace_, name, kind, target;
+  };
+  std::vector<Hpa> hpas_;
   std::map<TargetKey, Target, std::less<>> targets_;  // Transparent: found without copies.
   std::vector<std::pair<controller::ObjectKey, controller::Event>> events_;
   std::map<Operation, Status> failures_;

@@ -1,5 +1,6 @@
 #include "controller/reconciler.h"
 
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -297,6 +298,90 @@ TEST_F(ReconcilerTest, PredictiveProposalJoinsTheDecision) {
   bool found = false;
   for (const auto& p : status().proposals) found = found || p.policy == "predictive";
   EXPECT_TRUE(found);
+}
+
+TEST_F(ReconcilerTest, RefusesATargetAnHpaManages) {
+  cluster_.addHorizontalPodAutoscaler("shop", "web-hpa", "Deployment", "web");
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  metrics_.value = 90;
+  auto requeue = reconciler.reconcile(kKey);
+  ASSERT_TRUE(requeue.ok()) << requeue.status().toString();
+  EXPECT_EQ(*requeue, Duration(15'000)) << "rechecked every sync period";
+  EXPECT_EQ(replicas(), 4) << "never fights the HPA";
+  EXPECT_EQ(cluster_.scaleWrites(), 0);
+  EXPECT_EQ(condition(kConditionAbleToScale).status, "False");
+  EXPECT_EQ(condition(kConditionAbleToScale).reason, "TargetManagedElsewhere");
+  EXPECT_NE(condition(kConditionAbleToScale).message.find("HorizontalPodAutoscaler shop/web-hpa"),
+            std::string::npos);
+  EXPECT_EQ(condition(kConditionReady).status, "False");
+  ASSERT_EQ(cluster_.events().size(), 1u);
+  EXPECT_EQ(cluster_.events()[0].second.reason, "TargetManagedElsewhere");
+  // Refused again: no second event.
+  clock_.advance(seconds(15));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(cluster_.events().size(), 1u);
+}
+
+TEST_F(ReconcilerTest, TheOlderPolicyKeepsTheTarget) {
+  const ObjectKey newer{"shop", "web-2"};
+  std::string second = manifest();
+  second.replace(second.find("name: web, namespace"), 9, "name: web-2");
+  cluster_.applyPolicy(newer, second);
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  metrics_.value = 90;
+  ASSERT_TRUE(reconciler.reconcile(newer).ok());
+  EXPECT_EQ(replicas(), 4);
+  const Condition* refused =
+      findCondition(cluster_.policy(newer)->status.conditions, kConditionAbleToScale);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->reason, "TargetManagedElsewhere");
+  EXPECT_NE(refused->message.find("ScalingPolicy shop/web"), std::string::npos);
+
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(replicas(), 6) << "the first policy scales";
+  // Once the first is deleted, the second takes over.
+  cluster_.deletePolicy(kKey);
+  clock_.advance(seconds(15));
+  ASSERT_TRUE(reconciler.reconcile(newer).ok());
+  const Condition* now_able =
+      findCondition(cluster_.policy(newer)->status.conditions, kConditionAbleToScale);
+  EXPECT_EQ(now_able->status, "True");
+  EXPECT_EQ(replicas(), 9) << "90% on 6 pods";
+}
+
+TEST_F(ReconcilerTest, PolicySyncPeriodOverridesTheOption) {
+  cluster_.applyPolicy(kKey, manifest("  syncPeriodSeconds: 5\n"));
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  metrics_.value = 60;
+  auto requeue = reconciler.reconcile(kKey);
+  ASSERT_TRUE(requeue.ok());
+  EXPECT_EQ(*requeue, Duration(5'000));
+}
+
+TEST_F(ReconcilerTest, FallbackAfterConsecutiveMetricFailures) {
+  cluster_.applyPolicy(kKey, manifest("  fallback: {replicas: 7, afterFailures: 2}\n"));
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  metrics_.failure = unavailable("prometheus: connection refused");
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(status().metric_failures, 1);
+  EXPECT_EQ(replicas(), 4) << "one failure: hold";
+  clock_.advance(seconds(15));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(status().metric_failures, 2);
+  EXPECT_EQ(replicas(), 7) << "two in a row: the fallback";
+  EXPECT_EQ(condition(kConditionScalingActive).reason, "FailedGetMetrics");
+
+  // NaN is no better than an outage; a readable value resets the count.
+  metrics_.failure.reset();
+  metrics_.value = std::numeric_limits<double>::quiet_NaN();
+  clock_.advance(seconds(15));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(status().metric_failures, 3);
+  EXPECT_EQ(replicas(), 7);
+  metrics_.value = 60;
+  clock_.advance(seconds(15));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(status().metric_failures, 0);
 }
 
 }  // namespace

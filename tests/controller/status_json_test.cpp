@@ -24,6 +24,7 @@ PolicyStatus fullStatus() {
   s.limits = {{"ScaleUpLimit", "at most 4 pods per 15s (Pods policy)"}};
   s.conditions = {{"Ready", "True", "ScaleUp", "ok", kT0 - Seconds(60), 7},
                   {"ScalingLimited", "False", "DesiredWithinRange", "", kT0, 6}};
+  s.metric_failures = 2;
   s.behavior.initialized = true;
   s.behavior.recommendations = {{kT0 - Duration(15'250), 5}, {kT0 + Duration(7), 6}};
   s.behavior.scale_up_events = {{kT0 - Duration(999), 2}};
@@ -58,6 +59,7 @@ TEST(StatusJsonTest, WritesTheCrdFieldNames) {
   EXPECT_EQ(j["limits"][0]["reason"], "ScaleUpLimit");
   EXPECT_EQ(j["conditions"][0]["lastTransitionTime"], "2026-11-26T04:29:15Z");
   EXPECT_EQ(j["conditions"][1]["observedGeneration"], 6);
+  EXPECT_EQ(j["metricFailures"], 2);
   EXPECT_EQ(j["behavior"]["recommendations"][0]["time"], "2026-11-26T04:29:59.750Z");
   EXPECT_EQ(j["behavior"]["scaleUpEvents"][0]["change"], 2);
   EXPECT_EQ(j["behavior"]["lastScaleDownTime"], "2026-11-26T04:23:35.000Z");

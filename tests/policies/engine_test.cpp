@@ -243,5 +243,47 @@ TEST(EngineTest, AllMetricsMissingSaysWhich) {
   EXPECT_NE(d.message.find("cpu"), std::string::npos) << d.message;
 }
 
+struct FallbackCase {
+  std::string name;
+  int32_t current;
+  std::optional<double> cpu;  // nullopt: missing.
+  int32_t failures;           // Observation::metric_failures.
+  int32_t want_replicas;
+  std::string want_reason;
+};
+
+class FallbackTest : public testing::TestWithParam<FallbackCase> {};
+
+// fallback {replicas: 8, afterFailures: 3} on a 60% CPU target.
+TEST_P(FallbackTest, AddsCapacityOnlyWhenBlindLongEnough) {
+  const auto& c = GetParam();
+  PolicySpec spec = policy(std::string("  maxReplicas: 20
+  fallback: {
+  replicas:
+    8, afterFailures : 3}
+") +
+                           kCpu60);
+  BehaviorState state;
+  Observation obs = observe(c.current, c.cpu);
+  obs.metric_failures = c.failures;
+  Decision d = decide(spec, obs, state, kMonday6Utc);
+  EXPECT_EQ(d.replicas, c.want_replicas);
+  EXPECT_EQ(d.reason, c.want_reason);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, FallbackTest,
+    testing::Values(
+        // Not yet blind for long enough: hold, as without a fallback.
+        FallbackCase{"BeforeAfterFailures", 4, std::nullopt, 2, 4, "FailedGetMetrics"},
+        // Blind for 3 evaluations: up to the fallback (HPA default rate: +4 pods per 15 s).
+        FallbackCase{"AtAfterFailures", 4, std::nullopt, 3, 8, "FallbackReplicas"},
+        FallbackCase{"RateLimited", 2, std::nullopt, 5, 6, "FallbackReplicas"},
+        // Above the fallback already: never a scale-down on no data.
+        FallbackCase{"NeverScalesDown", 12, std::nullopt, 9, 12, "FailedGetMetrics"},
+        // A readable metric decides; the fallback is only for blindness.
+        FallbackCase{"ValidMetricWins", 4, 90.0, 7, 6, "AboveTarget"}),
+    [](const auto& info) { return info.param.name; });
+
 }  // namespace
 }  // namespace governor::policies

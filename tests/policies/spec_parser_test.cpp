@@ -69,6 +69,25 @@ TEST(SpecParserTest, ParsesTheContractShape) {
   EXPECT_EQ(p.behavior.scale_down.select_policy, SelectPolicy::kMax);
 }
 
+TEST(SpecParserTest, ParsesSyncPeriodAndFallback) {
+  auto got = parsePolicy(R"(
+apiVersion: governor.io/v1alpha1
+kind: ScalingPolicy
+metadata: {name: web}
+spec:
+  scaleTargetRef: {kind: Deployment, name: web}
+  maxReplicas: 10
+  syncPeriodSeconds: 30
+  fallback: {replicas: 6}
+)",
+                         "p.yaml");
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->sync_period, Seconds(30));
+  ASSERT_TRUE(got->fallback.has_value());
+  EXPECT_EQ(got->fallback->replicas, 6);
+  EXPECT_EQ(got->fallback->after_failures, 3);  // KEDA's default failureThreshold is 3 too.
+}
+
 TEST(SpecParserTest, AppliesHpaDefaults) {
   auto got = parsePolicy(R"(
 apiVersion: governor.io/v1alpha1
@@ -175,6 +194,19 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpecCase{"FloatReplicas", std::string(kRef) + "  maxReplicas: 2.5\n",
                     "spec.maxReplicas: must be an integer, got \"2.5\""},
         BadSpecCase{"MissingTarget", "  maxReplicas: 3\n", "spec.scaleTargetRef: required"},
+        BadSpecCase{"SyncPeriodZero",
+                    std::string(kRef) + "  maxReplicas: 3\n  syncPeriodSeconds: 0\n",
+                    "spec.syncPeriodSeconds: must be in [1, 3600], got 0"},
+        BadSpecCase{"FallbackWithoutReplicas",
+                    std::string(kRef) + "  maxReplicas: 3\n  fallback: {afterFailures: 2}\n",
+                    "spec.fallback.replicas: required"},
+        BadSpecCase{
+            "FallbackZeroFailures",
+            std::string(kRef) + "  maxReplicas: 3\n  fallback: {replicas: 2, afterFailures: 0}\n",
+            "spec.fallback.afterFailures: must be in [1, 1000], got 0"},
+        BadSpecCase{"FallbackUnknownField",
+                    std::string(kRef) + "  maxReplicas: 3\n  fallback: {replicas: 2, after: 1}\n",
+                    "spec.fallback.after: unknown field"},
         BadSpecCase{"MissingTargetName", "  scaleTargetRef: {kind: Deployment}\n  maxReplicas: 3\n",
                     "spec.scaleTargetRef.name: required"},
         BadSpecCase{"UnknownField", std::string(kRef) + "  maxReplicas: 3\n  minReplica: 1\n",
