@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/forecast_command.h"
+#include "cli/operator_command.h"
 #include "cli/simulate_command.h"
 #include "cli/validate_command.h"
 
@@ -28,6 +29,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   addValidateCommand(app, out, err, exit_code);
   addSimulateCommand(app, out, err, exit_code);
   addForecastCommand(app, out, err, exit_code);
+  addOperatorCommand(app, out, err, exit_code);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // The program name.

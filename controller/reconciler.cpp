@@ -107,6 +107,7 @@ void Reconciler::warn(const ObjectKey& key, std::string reason, std::string mess
 
 Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   const TimePoint now = clock_.now();
+  last_outcome_.reset();
   auto got = cluster_.getPolicy(key);
   if (!got.ok()) return got.status();
   std::shared_ptr<const PolicyObject> snapshot = std::move(got).value();

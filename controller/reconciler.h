@@ -100,7 +100,7 @@ class Reconciler {
   // Reconciles the policy at `key` as of clock.now(). See the file comment.
   Result<Duration> reconcile(const ObjectKey& key);
 
-  // The decision of the latest reconcile that reached the engine; nullopt before one did.
+  // The decision of the latest reconcile, if it reached the engine; nullopt otherwise.
   const std::optional<ReconcileOutcome>& lastOutcome() const { return last_outcome_; }
 
  private:

@@ -11,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   prometheus-cpp-dev libhowardhinnant-date-dev tzdata
   libcli11-dev nlohmann-json3-dev
+  libcivetweb-dev  # controller/health_server: the probes' HTTP server (prometheus-cpp's)
+  prometheus python3  # tests/prometheus: a real Prometheus server and the test exporter
+  curl openssl  # tests/apiserver (+ python3): the test API server's probes, raw HTTP and TLS certs
 )
 
 missing=()

@@ -24,7 +24,10 @@ WHAT IT IMPLEMENTS
   types for client-side apply). /healthz, /readyz, /livez answer without authentication.
 - Resources: core/v1 namespaces (default, kube-system, kube-public exist and cannot be
   deleted), pods, services, events, configmaps, secrets; apps/v1 deployments, statefulsets,
-  replicasets (with /status and /scale); coordination.k8s.io/v1 leases; events.k8s.io/v1
+  replicasets (with /status and /scale); coordination.k8s.io/v1 leases; autoscaling/v2
+  horizontalpodautoscalers, core/v1 serviceaccounts, rbac.authorization.k8s.io/v1 roles,
+  rolebindings, clusterroles, clusterrolebindings, policy/v1 poddisruptionbudgets (stored and
+  served so the install manifests apply; nothing acts on them or enforces them); events.k8s.io/v1
   events (stored apart from core events: no conversion); apiextensions.k8s.io/v1
   customresourcedefinitions; and every custom resource an applied CRD declares (namespaced or
   cluster-scoped, all served versions sharing storage with apiVersion rewritten, no conversion
@@ -82,6 +85,7 @@ WHAT IT IMPLEMENTS
 - Audit: every authenticated request (and every 401) as a JSON line in --audit-log and in
   memory: timestamp, user, verb (get/list/watch/create/update/patch/delete/deletecollection),
   apiGroup, apiVersion, resource, subresource, namespace, name, uri, code (and fault id).
+  A watch is recorded when its stream starts (stage ResponseStarted), not when it ends.
 
 DELIBERATELY NOT IMPLEMENTED: RBAC/authorization, admission webhooks, aggregated discovery,
 protobuf, YAML request bodies, managedFields and real server-side apply, graceful deletion

@@ -257,12 +257,8 @@ class FallbackTest : public testing::TestWithParam<FallbackCase> {};
 // fallback {replicas: 8, afterFailures: 3} on a 60% CPU target.
 TEST_P(FallbackTest, AddsCapacityOnlyWhenBlindLongEnough) {
   const auto& c = GetParam();
-  PolicySpec spec = policy(std::string("  maxReplicas: 20
-  fallback: {
-  replicas:
-    8, afterFailures : 3}
-") +
-                           kCpu60);
+  PolicySpec spec = policy(
+      std::string("  maxReplicas: 20\n  fallback: {replicas: 8, afterFailures: 3}\n") + kCpu60);
   BehaviorState state;
   Observation obs = observe(c.current, c.cpu);
   obs.metric_failures = c.failures;

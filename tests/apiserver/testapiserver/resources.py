@@ -281,6 +281,22 @@ def builtin_types():
         t("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, ("rs",), status=True,
           scale=status_scale, generation=True, categories=("all",)),
         t("coordination.k8s.io", "v1", "leases", "lease", "Lease", True),
+        # Stored and served so that `kubectl apply -k manifests/` works; nothing enforces
+        # RBAC or disruption budgets here.
+        t("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, ("sa",)),
+        t("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole",
+          False),
+        t("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding",
+          "ClusterRoleBinding", False),
+        t("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", True),
+        t("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding",
+          True),
+        t("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget",
+          True, ("pdb",), status=True, generation=True),
+        # No controller behind it: Governor only reads HPAs to refuse targets they manage.
+        t("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler",
+          "HorizontalPodAutoscaler", True, ("hpa",), status=True, generation=True,
+          categories=("all",)),
         t("events.k8s.io", "v1", "events", "event", "Event", True, ("ev",)),
         t("apiextensions.k8s.io", "v1", "customresourcedefinitions",
           "customresourcedefinition", "CustomResourceDefinition", False, ("crd", "crds"),

@@ -759,6 +759,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode())
         self.wfile.flush()
         self._code = 200
+        # Audited when the stream starts, as kube-apiserver's ResponseStarted stage: a watch
+        # may run for minutes, and tests read the audit while it does.
+        if self._audit is not None:
+            self.server.audit.add(dict(self._audit, code=200, stage="ResponseStarted"))
+            self._audit = None
 
     def _chunk(self, text):
         data = text.encode()

@@ -1,0 +1,350 @@
+#include "controller/kube_cluster.h"
+
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "base/rfc3339.h"
+#include "controller/status_json.h"
+
+namespace governor::controller {
+namespace {
+
+using nlohmann::json;
+
+const json* member(const json& object, const char* name) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(name);
+  return it == object.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string stringAt(const json& object, const char* a, const char* b = nullptr) {
+  const json* v = member(object, a);
+  if (v != nullptr && b != nullptr) v = member(*v, b);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+std::optional<int64_t> intAt(const json& object, const char* a, const char* b) {
+  const json* v = member(object, a);
+  if (v != nullptr) v = member(*v, b);
+  if (v == nullptr || !v->is_number_integer()) return std::nullopt;
+  return v->get<int64_t>();
+}
+
+std::optional<TimePoint> timeAt(const json& object, const char* a, const char* b) {
+  std::string text = stringAt(object, a, b);
+  if (text.empty()) return std::nullopt;
+  auto parsed = parseRfc3339(text);
+  if (!parsed.ok()) return std::nullopt;
+  return *parsed;
+}
+
+// The apiVersion of a scaleTargetRef that leaves it out: the built-in workloads'.
+std::string apiVersionOf(const policies::ScaleTargetRef& ref) {
+  if (!ref.api_version.empty()) return ref.api_version;
+  if (ref.kind == "Deployment" || ref.kind == "StatefulSet" || ref.kind == "ReplicaSet") {
+    return "apps/v1";
+  }
+  return "";
+}
+
+// Kinds whose object publishes status.readyReplicas next to its /scale.
+bool publishesReadyReplicas(const kube::ResourceMapping& m) {
+  return m.group == "apps" && (m.resource == "deployments" || m.resource == "statefulsets" ||
+                               m.resource == "replicasets");
+}
+
+}  // namespace
+
+kube::ResourceRef scalingPolicies(std::string namespace_) {
+  kube::ResourceRef ref;
+  ref.group = "governor.io";
+  ref.version = "v1alpha1";
+  ref.resource = "scalingpolicies";
+  ref.namespace_ = std::move(namespace_);
+  return ref;
+}
+
+kube::ResourceRef horizontalPodAutoscalers(std::string namespace_) {
+  kube::ResourceRef ref;
+  ref.group = "autoscaling";
+  ref.version = "v2";
+  ref.resource = "horizontalpodautoscalers";
+  ref.namespace_ = std::move(namespace_);
+  return ref;
+}
+
+Result<PolicyObject> policyFromJson(const json& object, Status* status_error) {
+  if (!object.is_object()) return invalidArgument("ScalingPolicy: not an object");
+  PolicyObject out;
+  out.key.namespace_ = stringAt(object, "metadata", "namespace");
+  out.key.name = stringAt(object, "metadata", "name");
+  if (out.key.name.empty()) return invalidArgument("ScalingPolicy: metadata.name missing");
+  out.generation = intAt(object, "metadata", "generation").value_or(0);
+  out.resource_version = stringAt(object, "metadata", "resourceVersion");
+  json manifest = {{"apiVersion", object.value("apiVersion", "governor.io/v1alpha1")},
+                   {"kind", object.value("kind", "ScalingPolicy")},
+                   {"metadata", {{"name", out.key.name}, {"namespace", out.key.namespace_}}}};
+  if (const json* spec = member(object, "spec")) manifest["spec"] = *spec;
+  out.manifest = manifest.dump();
+  if (const json* status = member(object, "status")) {
+    auto decoded = statusFromJson(*status);
+    if (decoded.ok()) {
+      out.status = std::move(decoded).value();
+    } else if (status_error != nullptr) {
+      *status_error = decoded.status();
+    }
+  }
+  return out;
+}
+
+policies::PodInfo podFromJson(const json& pod) {
+  policies::PodInfo info;
+  info.name = stringAt(pod, "metadata", "name");
+  const json* metadata = member(pod, "metadata");
+  info.deleting = metadata != nullptr && member(*metadata, "deletionTimestamp") != nullptr;
+  const std::string phase = stringAt(pod, "status", "phase");
+  if (phase == "Pending") {
+    info.phase = policies::PodPhase::kPending;
+  } else if (phase == "Running") {
+    info.phase = policies::PodPhase::kRunning;
+  } else if (phase == "Succeeded") {
+    info.phase = policies::PodPhase::kSucceeded;
+  } else if (phase == "Failed") {
+    info.phase = policies::PodPhase::kFailed;
+  } else {
+    info.phase = policies::PodPhase::kUnknown;
+  }
+  info.start_time = timeAt(pod, "status", "startTime");
+  if (const json* status = member(pod, "status")) {
+    if (const json* conditions = member(*status, "conditions");
+        conditions && conditions->is_array()) {
+      for (const json& c : *conditions) {
+        if (stringAt(c, "type") != "Ready") continue;
+        info.ready = stringAt(c, "status") == "True";
+        if (auto t = stringAt(c, "lastTransitionTime"); !t.empty()) {
+          if (auto parsed = parseRfc3339(t); parsed.ok()) info.ready_transition = *parsed;
+        }
+      }
+    }
+  }
+  return info;
+}
+
+KubeCluster::KubeCluster(kube::Client& client, kube::RestMapper& mapper,
+                         kube::EventRecorder& events, std::vector<kube::Informer*> policies,
+                         std::vector<kube::Informer*> hpas, KubeClusterOptions options)
+    : client_(client),
+      mapper_(mapper),
+      events_(events),
+      policies_(std::move(policies)),
+      hpas_(std::move(hpas)),
+      options_(std::move(options)) {}
+
+Status KubeCluster::refuseUnlessLeader(const char* what) const {
+  if (options_.may_write && !options_.may_write()) {
+    return unavailable(std::string("not the leader: ") + what + " refused");
+  }
+  return Status();
+}
+
+kube::ObjectPtr KubeCluster::cachedPolicy(const ObjectKey& key) const {
+  for (kube::Informer* informer : policies_) {
+    if (auto found = informer->get(key.namespace_, key.name)) return found;
+  }
+  return nullptr;
+}
+
+Result<std::shared_ptr<const PolicyObject>> KubeCluster::getPolicy(const ObjectKey& key) {
+  kube::ObjectPtr cached = cachedPolicy(key);
+  if (cached == nullptr) {
+    std::lock_guard lock(mu_);
+    converted_.erase(key);
+    written_.erase(key);
+    return notFound("scalingpolicies " + key.toString() + " not found");
+  }
+  const std::string cached_version = stringAt(*cached, "metadata", "resourceVersion");
+  std::lock_guard lock(mu_);
+  if (auto w = written_.find(key); w != written_.end()) {
+    // The informer still holds the version our own status write replaced: ours is newer.
+    if (w->second.replaced_version == cached_version) return w->second.object;
+    written_.erase(w);
+  }
+  auto& slot = converted_[key];
+  if (slot.source == cached && slot.object != nullptr) return slot.object;
+  Status status_error;
+  auto converted = policyFromJson(*cached, &status_error);
+  if (!converted.ok()) return converted.status();
+  if (!status_error.ok()) {
+    spdlog::warn(
+        "ScalingPolicy {}: stored status is not readable ({}); starting from an empty "
+        "status and behavior state",
+        key.toString(), status_error.message());
+  }
+  slot.source = cached;
+  slot.object = std::make_shared<const PolicyObject>(std::move(converted).value());
+  return slot.object;
+}
+
+Status KubeCluster::updatePolicyStatus(const ObjectKey& key, const std::string& resource_version,
+                                       PolicyStatus status) {
+  if (Status refused = refuseUnlessLeader("status update"); !refused.ok()) return refused;
+  kube::ObjectPtr cached = cachedPolicy(key);
+  if (cached == nullptr) return notFound("scalingpolicies " + key.toString() + " not found");
+  json body = *cached;
+  {
+    std::lock_guard lock(mu_);
+    if (auto w = written_.find(key);
+        w != written_.end() &&
+        w->second.replaced_version == stringAt(*cached, "metadata", "resourceVersion")) {
+      body = *w->second.stored;
+    }
+  }
+  body["metadata"]["resourceVersion"] = resource_version;
+  body.erase("status");
+  body["status"] = statusToJson(status);
+  auto stored = client_.update(scalingPolicies(key.namespace_).named(key.name).sub("status"), body);
+  if (!stored.ok()) return stored.status();
+  auto object = std::make_shared<const json>(std::move(stored).value());
+  auto converted = policyFromJson(*object);
+  if (!converted.ok()) return Status();  // Written; the informer will bring it.
+  std::lock_guard lock(mu_);
+  written_[key] = Written{resource_version, object,
+                          std::make_shared<const PolicyObject>(std::move(converted).value())};
+  return Status();
+}
+
+Result<kube::ResourceMapping> KubeCluster::targetMapping(const policies::ScaleTargetRef& ref) {
+  const std::string api_version = apiVersionOf(ref);
+  if (api_version.empty()) {
+    return invalidArgument("spec.scaleTargetRef.apiVersion: required for kind " + ref.kind);
+  }
+  auto mapping = mapper_.resolve(api_version, ref.kind);
+  if (!mapping.ok()) return mapping.status();
+  if (!mapping->has_scale) {
+    return Status(StatusCode::kFailedPrecondition,
+                  ref.kind + " (" + api_version + ") has no /scale subresource");
+  }
+  return mapping;
+}
+
+Result<Scale> KubeCluster::getScale(const std::string& namespace_,
+                                    const policies::ScaleTargetRef& ref) {
+  auto mapping = targetMapping(ref);
+  if (!mapping.ok()) return mapping.status();
+  const kube::ResourceRef target = mapping->ref(namespace_, ref.name);
+  auto scale = client_.get(target.sub("scale"));
+  if (!scale.ok()) return scale.status();
+  Scale out;
+  auto spec_replicas = intAt(*scale, "spec", "replicas");
+  auto status_replicas = intAt(*scale, "status", "replicas");
+  out.spec_replicas = static_cast<int32_t>(spec_replicas.value_or(0));
+  out.status_replicas = static_cast<int32_t>(status_replicas.value_or(0));
+  out.selector = stringAt(*scale, "status", "selector");
+  out.resource_version = stringAt(*scale, "metadata", "resourceVersion");
+  if (publishesReadyReplicas(*mapping)) {
+    auto object = client_.get(target);
+    if (!object.ok()) return object.status();
+    out.ready_replicas =
+        static_cast<int32_t>(intAt(*object, "status", "readyReplicas").value_or(0));
+  }
+  return out;
+}
+
+Status KubeCluster::updateScale(const std::string& namespace_, const policies::ScaleTargetRef& ref,
+                                const std::string& resource_version, int32_t replicas) {
+  if (Status refused = refuseUnlessLeader("scale update"); !refused.ok()) return refused;
+  auto mapping = targetMapping(ref);
+  if (!mapping.ok()) return mapping.status();
+  json metadata = {{"name", ref.name}, {"namespace", namespace_}};
+  if (!resource_version.empty()) metadata["resourceVersion"] = resource_version;
+  json body = {{"apiVersion", "autoscaling/v1"},
+               {"kind", "Scale"},
+               {"metadata", std::move(metadata)},
+               {"spec", {{"replicas", replicas}}}};
+  auto updated = client_.update(mapping->ref(namespace_, ref.name).sub("scale"), body);
+  return updated.ok() ? Status() : updated.status();
+}
+
+Result<std::vector<policies::PodInfo>> KubeCluster::listPods(const std::string& namespace_,
+                                                             const std::string& selector) {
+  if (selector.empty()) {
+    // An empty selector selects every pod of the namespace: never what a target means.
+    return Status(StatusCode::kFailedPrecondition,
+                  "the target's /scale has no status.selector: cannot find its pods");
+  }
+  kube::ListOptions options;
+  options.label_selector = selector;
+  auto pods =
+      client_.listAll({.version = "v1", .resource = "pods", .namespace_ = namespace_}, options);
+  if (!pods.ok()) return pods.status();
+  std::vector<policies::PodInfo> out;
+  out.reserve(pods->items.size());
+  for (const json& pod : pods->items) out.push_back(podFromJson(pod));
+  return out;
+}
+
+Result<std::optional<std::string>> KubeCluster::otherManager(const ObjectKey& key,
+                                                             const std::string& namespace_,
+                                                             const policies::ScaleTargetRef& ref) {
+  auto same_target = [&](const json& target_ref) {
+    return stringAt(target_ref, "kind") == ref.kind && stringAt(target_ref, "name") == ref.name;
+  };
+  for (kube::Informer* informer : hpas_) {
+    for (const kube::ObjectPtr& hpa : informer->list()) {
+      if (stringAt(*hpa, "metadata", "namespace") != namespace_) continue;
+      const json* spec = member(*hpa, "spec");
+      const json* target = spec != nullptr ? member(*spec, "scaleTargetRef") : nullptr;
+      if (target != nullptr && same_target(*target)) {
+        return std::optional<std::string>("HorizontalPodAutoscaler " + namespace_ + "/" +
+                                          stringAt(*hpa, "metadata", "name"));
+      }
+    }
+  }
+  kube::ObjectPtr self = cachedPolicy(key);
+  if (self == nullptr) return std::optional<std::string>();
+  const std::string self_created = stringAt(*self, "metadata", "creationTimestamp");
+  for (kube::Informer* informer : policies_) {
+    for (const kube::ObjectPtr& other : informer->list()) {
+      const std::string name = stringAt(*other, "metadata", "name");
+      if (stringAt(*other, "metadata", "namespace") != namespace_ || name == key.name) continue;
+      const json* spec = member(*other, "spec");
+      const json* target = spec != nullptr ? member(*spec, "scaleTargetRef") : nullptr;
+      if (target == nullptr || !same_target(*target)) continue;
+      // The first one created keeps the target; ties (same second) go to the lower name.
+      // RFC 3339 UTC timestamps of one format compare as strings.
+      const std::string created = stringAt(*other, "metadata", "creationTimestamp");
+      if (created < self_created || (created == self_created && name < key.name)) {
+        return std::optional<std::string>("ScalingPolicy " + namespace_ + "/" + name);
+      }
+    }
+  }
+  return std::optional<std::string>();
+}
+
+void KubeCluster::recordEvent(const ObjectKey& key, const Event& event) {
+  if (!refuseUnlessLeader("event").ok()) return;
+  kube::ObjectPtr cached = cachedPolicy(key);
+  kube::ObjectReference ref;
+  if (cached != nullptr) {
+    ref = kube::ObjectReference::fromObject(*cached);
+  } else {
+    ref.api_version = "governor.io/v1alpha1";
+    ref.kind = "ScalingPolicy";
+    ref.namespace_ = key.namespace_;
+    ref.name = key.name;
+  }
+  Status recorded = events_.record(ref, event.type, event.reason, event.message);
+  if (!recorded.ok()) {
+    spdlog::warn("ScalingPolicy {}: cannot record event {}: {}", key.toString(), event.reason,
+                 recorded.message());
+  }
+}
+
+void KubeCluster::forget(const ObjectKey& key) {
+  std::lock_guard lock(mu_);
+  converted_.erase(key);
+  written_.erase(key);
+}
+
+}  // namespace governor::controller

@@ -1,0 +1,109 @@
+#pragma once
+
+// The reconciler's Cluster port on a real API server: ScalingPolicies from informer caches,
+// /scale of any kind that serves it (found through discovery), pods, HPAs, Events, and the
+// ScalingPolicy /status subresource.
+//
+// Reads of policies come from the informers (never a GET per reconcile); /scale, pods and
+// the target's ready count are read live, because they are what the decision is made from.
+// A status write answers with the stored object; the adapter keeps it until the informer has
+// caught up, so the next reconcile never works from the version it just replaced (which
+// would only earn a Conflict).
+//
+// Writes (/scale, /status, Events) first ask `may_write`: a replica that lost its Lease
+// stops writing at once, even mid-reconcile. A refused write is Unavailable "not the leader".
+//
+// Thread-safety: thread-safe; workers call it concurrently for different keys.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/kube/client.h"
+#include "controller/kube/events.h"
+#include "controller/kube/informer.h"
+#include "controller/kube/rest_mapper.h"
+#include "controller/ports.h"
+
+namespace governor::controller {
+
+// governor.io/v1alpha1 scalingpolicies.
+kube::ResourceRef scalingPolicies(std::string namespace_ = "");
+// autoscaling/v2 horizontalpodautoscalers.
+kube::ResourceRef horizontalPodAutoscalers(std::string namespace_ = "");
+
+struct KubeClusterOptions {
+  // Asked before every write; false refuses it. Default: always true (no leader election).
+  std::function<bool()> may_write;
+};
+
+class KubeCluster final : public Cluster {
+ public:
+  // `policies` are the ScalingPolicy informers (one per watched namespace, or one for all);
+  // `hpas` the HorizontalPodAutoscaler informers for the same namespaces (may be empty when
+  // the API server does not serve autoscaling/v2: then only other policies are checked).
+  // Everything must outlive the adapter.
+  KubeCluster(kube::Client& client, kube::RestMapper& mapper, kube::EventRecorder& events,
+              std::vector<kube::Informer*> policies, std::vector<kube::Informer*> hpas,
+              KubeClusterOptions options = {});
+
+  Result<std::shared_ptr<const PolicyObject>> getPolicy(const ObjectKey& key) override;
+  Status updatePolicyStatus(const ObjectKey& key, const std::string& resource_version,
+                            PolicyStatus status) override;
+  Result<Scale> getScale(const std::string& namespace_,
+                         const policies::ScaleTargetRef& ref) override;
+  Status updateScale(const std::string& namespace_, const policies::ScaleTargetRef& ref,
+                     const std::string& resource_version, int32_t replicas) override;
+  Result<std::vector<policies::PodInfo>> listPods(const std::string& namespace_,
+                                                  const std::string& selector) override;
+  Result<std::optional<std::string>> otherManager(const ObjectKey& key,
+                                                  const std::string& namespace_,
+                                                  const policies::ScaleTargetRef& ref) override;
+  void recordEvent(const ObjectKey& key, const Event& event) override;
+
+  // Forgets what the adapter keeps for `key` (the policy was deleted).
+  void forget(const ObjectKey& key);
+
+ private:
+  struct Converted {
+    kube::ObjectPtr source;  // The informer's snapshot it was made from.
+    std::shared_ptr<const PolicyObject> object;
+  };
+  struct Written {
+    std::string replaced_version;  // The version the write replaced.
+    kube::ObjectPtr stored;        // What the API server answered.
+    std::shared_ptr<const PolicyObject> object;
+  };
+
+  kube::ObjectPtr cachedPolicy(const ObjectKey& key) const;
+  Result<kube::ResourceMapping> targetMapping(const policies::ScaleTargetRef& ref);
+  Status refuseUnlessLeader(const char* what) const;
+
+  kube::Client& client_;
+  kube::RestMapper& mapper_;
+  kube::EventRecorder& events_;
+  const std::vector<kube::Informer*> policies_;
+  const std::vector<kube::Informer*> hpas_;
+  const KubeClusterOptions options_;
+
+  std::mutex mu_;
+  std::map<ObjectKey, Converted> converted_;  // Guarded by mu_.
+  std::map<ObjectKey, Written> written_;      // Guarded by mu_.
+};
+
+// A ScalingPolicy object as the API server returns it -> PolicyObject: the manifest the
+// parser reads is apiVersion, kind, metadata.{name,namespace} and spec (so it changes only
+// with the spec); a status that does not decode is replaced by an empty one and `status_error`
+// says why (the caller logs it: the behavior state starts afresh rather than from garbage).
+Result<PolicyObject> policyFromJson(const nlohmann::json& object, Status* status_error = nullptr);
+
+// A Pod -> PodInfo (phase, deletion, the Ready condition and its transition, start time).
+policies::PodInfo podFromJson(const nlohmann::json& pod);
+
+}  // namespace governor::controller

@@ -1,0 +1,471 @@
+#include "controller/operator/operator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <shared_mutex>
+#include <thread>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "controller/clock.h"
+#include "controller/health_server.h"
+#include "controller/kube/client.h"
+#include "controller/kube/config.h"
+#include "controller/kube/events.h"
+#include "controller/kube/informer.h"
+#include "controller/kube/rest_mapper.h"
+#include "controller/kube_cluster.h"
+#include "controller/kube_lease_store.h"
+#include "controller/leader_election.h"
+#include "controller/operator_metrics.h"
+#include "controller/predictive_source.h"
+#include "controller/prometheus/metrics_source.h"
+#include "controller/reconciler.h"
+#include "controller/work_queue.h"
+
+namespace governor::controller {
+namespace {
+
+using nlohmann::json;
+
+ObjectKey keyOf(const json& object) {
+  const json& md = object.value("metadata", json::object());
+  return ObjectKey{md.value("namespace", ""), md.value("name", "")};
+}
+
+int64_t generationOf(const json& object) {
+  const json& md = object.value("metadata", json::object());
+  auto it = md.find("generation");
+  return it != md.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+bool deleting(const json& object) {
+  const json& md = object.value("metadata", json::object());
+  return md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
+}
+
+std::string defaultIdentity() {
+  std::string base;
+  if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') {
+    base = pod;
+  } else {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) == 0) base = host;
+    if (base.empty()) base = "governor";
+  }
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "_%08x", rd());
+  return base + suffix;
+}
+
+// The predictive source is shared by every worker; its models are per key and a key is
+// reconciled by one worker at a time, but the map of models is not thread-safe.
+class LockedProposalSource final : public ProposalSource {
+ public:
+  std::optional<policies::Proposal> propose(const ObjectKey& key, const policies::PolicySpec& spec,
+                                            const policies::Observation& obs,
+                                            TimePoint now) override {
+    std::lock_guard lock(mu_);
+    return inner_.propose(key, spec, obs, now);
+  }
+
+ private:
+  std::mutex mu_;
+  PredictiveProposalSource inner_;
+};
+
+// Stands in for Prometheus when no --prometheus-url was given: every fetch fails, saying so,
+// so policies with metrics hold and their ScalingActive condition tells why.
+class NoMetricsSource final : public MetricsSource {
+ public:
+  Result<MetricSnapshot> fetch(const std::vector<MetricQuery>&, TimePoint) override {
+    return Status(StatusCode::kFailedPrecondition,
+                  "no Prometheus configured: start the operator with --prometheus-url");
+  }
+};
+
+ScaleDirection directionOf(const policies::Decision& d) {
+  if (d.replicas > d.current) return ScaleDirection::kUp;
+  if (d.replicas < d.current) return ScaleDirection::kDown;
+  return ScaleDirection::kNone;
+}
+
+// Everything one operator process owns, in construction order (destroyed in reverse).
+class Operator {
+ public:
+  explicit Operator(const OperatorOptions& options) : options_(options) {}
+
+  Status run(std::stop_token stop);
+
+ private:
+  Status setUp();
+  void registerHandlers(kube::Informer& informer, bool hpas);
+  void enqueue(const ObjectKey& key);
+  void enqueueNamespace(const std::string& namespace_);
+  Status lead(std::stop_token stop);
+  void worker(Reconciler& reconciler);
+  void publishGauges();
+  bool cachesSynced() const;
+
+  const OperatorOptions& options_;
+  SystemClock clock_;
+  std::unique_ptr<kube::Client> client_;
+  std::unique_ptr<kube::RestMapper> mapper_;
+  std::unique_ptr<kube::EventRecorder> events_;
+  std::vector<std::unique_ptr<kube::Informer>> policy_informers_;
+  std::vector<std::unique_ptr<kube::Informer>> hpa_informers_;
+  std::unique_ptr<OperatorMetrics> metrics_;
+  std::unique_ptr<HealthServer> health_;
+  std::unique_ptr<MetricsSource> metric_source_;
+  LockedProposalSource predictive_;
+  std::unique_ptr<KubeCluster> cluster_;
+  std::unique_ptr<KubeLeaseStore> lease_store_;
+  std::unique_ptr<LeaderElector> elector_;
+  std::string identity_;
+
+  // The queue exists while this replica leads; handlers add to it under the lock.
+  std::shared_mutex queue_mu_;
+  WorkQueue* queue_ = nullptr;
+
+  std::mutex state_mu_;
+  std::condition_variable_any state_cv_;
+  bool leading_ = false;  // Guarded by state_mu_.
+  bool lost_ = false;     // Guarded by state_mu_.
+
+  std::map<std::string, uint64_t> watch_restarts_seen_;
+};
+
+Status Operator::setUp() {
+  kube::LoadOptions load;
+  load.kubeconfig = options_.kubeconfig;
+  load.context = options_.context;
+  auto config = kube::loadClientConfig(load);
+  if (!config.ok()) return config.status();
+  auto client = kube::Client::fromConfig(*config);
+  if (!client.ok()) return client.status();
+  client_ = std::move(client).value();
+  spdlog::info("API server {}", client_->config().server);
+
+  identity_ = options_.identity.empty() ? defaultIdentity() : options_.identity;
+  mapper_ = std::make_unique<kube::RestMapper>(*client_);
+  kube::EventRecorderOptions event_options;
+  event_options.instance = identity_;
+  events_ = std::make_unique<kube::EventRecorder>(*client_, event_options);
+
+  auto metrics = OperatorMetrics::create(options_.metrics_addr);
+  if (!metrics.ok()) return metrics.status();
+  metrics_ = std::move(metrics).value();
+
+  if (options_.prometheus_url.empty()) {
+    metric_source_ = std::make_unique<NoMetricsSource>();
+    spdlog::warn("no --prometheus-url: policies with metrics will hold (schedules still work)");
+  } else {
+    prom::PrometheusEndpoint endpoint;
+    endpoint.url = options_.prometheus_url;
+    endpoint.timeout = options_.prometheus_timeout;
+    endpoint.bearer_token_file = options_.prometheus_bearer_token_file;
+    endpoint.ca_file = options_.prometheus_ca_file;
+    endpoint.headers = options_.prometheus_headers;
+    auto source = prom::PrometheusMetricsSource::create(endpoint);
+    if (!source.ok()) return source.status();
+    metric_source_ = std::move(source).value();
+  }
+
+  std::vector<std::string> namespaces = options_.namespaces;
+  if (namespaces.empty()) namespaces.push_back("");  // All namespaces.
+  // HPAs are checked only where the API server serves autoscaling/v2.
+  const bool hpas_served = mapper_->resolve("autoscaling/v2", "HorizontalPodAutoscaler").ok();
+  if (!hpas_served) {
+    spdlog::warn(
+        "autoscaling/v2 HorizontalPodAutoscalers are not served: only other "
+        "ScalingPolicies are checked for targets managed twice");
+  }
+  for (const std::string& ns : namespaces) {
+    auto informer = std::make_unique<kube::Informer>(*client_, scalingPolicies(ns));
+    registerHandlers(*informer, false);
+    policy_informers_.push_back(std::move(informer));
+    if (hpas_served) {
+      auto hpa = std::make_unique<kube::Informer>(*client_, horizontalPodAutoscalers(ns));
+      registerHandlers(*hpa, true);
+      hpa_informers_.push_back(std::move(hpa));
+    }
+  }
+  std::vector<kube::Informer*> policies, hpas;
+  for (auto& i : policy_informers_) policies.push_back(i.get());
+  for (auto& i : hpa_informers_) hpas.push_back(i.get());
+  KubeClusterOptions cluster_options;
+  if (options_.leader_elect) {
+    cluster_options.may_write = [this] { return elector_ != nullptr && elector_->isLeader(); };
+  }
+  cluster_ =
+      std::make_unique<KubeCluster>(*client_, *mapper_, *events_, policies, hpas, cluster_options);
+
+  if (!options_.health_addr.empty()) {
+    auto health = HealthServer::start(
+        options_.health_addr, [] { return Status(); },
+        [this]() -> Status {
+          if (!cachesSynced()) return unavailable("informer caches have not synced yet");
+          return Status();
+        });
+    if (!health.ok()) return health.status();
+    health_ = std::move(health).value();
+  }
+  return Status();
+}
+
+void Operator::registerHandlers(kube::Informer& informer, bool hpas) {
+  if (hpas) {
+    auto requeue = [this](const json& hpa) {
+      enqueueNamespace(hpa.value("metadata", json::object()).value("namespace", ""));
+    };
+    informer.onAdd(requeue);
+    informer.onUpdate([requeue](const json&, const json& now) { requeue(now); });
+    informer.onDelete(requeue);
+    return;
+  }
+  informer.onAdd([this](const json& p) { enqueue(keyOf(p)); });
+  informer.onUpdate([this](const json& before, const json& after) {
+    // Status-only updates (our own writes, mostly) bump the resourceVersion but not the
+    // generation: they need no reconcile.
+    if (generationOf(before) != generationOf(after) || deleting(after)) enqueue(keyOf(after));
+  });
+  informer.onDelete([this](const json& p) {
+    const ObjectKey key = keyOf(p);
+    if (cluster_ != nullptr) cluster_->forget(key);
+    enqueue(key);
+    // Another policy may have been waiting for this target.
+    enqueueNamespace(key.namespace_);
+  });
+}
+
+void Operator::enqueue(const ObjectKey& key) {
+  std::shared_lock lock(queue_mu_);
+  if (queue_ != nullptr) queue_->add(key);
+}
+
+void Operator::enqueueNamespace(const std::string& namespace_) {
+  std::shared_lock lock(queue_mu_);
+  if (queue_ == nullptr) return;
+  for (auto& informer : policy_informers_) {
+    for (const kube::ObjectPtr& p : informer->list()) {
+      ObjectKey key = keyOf(*p);
+      if (key.namespace_ == namespace_) queue_->add(key);
+    }
+  }
+}
+
+bool Operator::cachesSynced() const {
+  for (const auto& i : policy_informers_) {
+    if (!i->hasSynced()) return false;
+  }
+  for (const auto& i : hpa_informers_) {
+    if (!i->hasSynced()) return false;
+  }
+  return true;
+}
+
+void Operator::publishGauges() {
+  size_t policies = 0;
+  for (auto& i : policy_informers_) {
+    policies += i->list().size();
+    const uint64_t restarts = i->watchRestarts();
+    uint64_t& seen = watch_restarts_seen_["scalingpolicies"];
+    for (; seen < restarts; ++seen) metrics_->recordWatchRestart("scalingpolicies");
+  }
+  for (auto& i : hpa_informers_) {
+    const uint64_t restarts = i->watchRestarts();
+    uint64_t& seen = watch_restarts_seen_["horizontalpodautoscalers"];
+    for (; seen < restarts; ++seen) metrics_->recordWatchRestart("horizontalpodautoscalers");
+  }
+  metrics_->setPolicies(policies);
+  std::shared_lock lock(queue_mu_);
+  metrics_->setWorkqueueDepth(queue_ != nullptr ? queue_->len() : 0);
+}
+
+void Operator::worker(Reconciler& reconciler) {
+  WorkQueue* queue = queue_;
+  while (auto key = queue->get()) {
+    const auto start = std::chrono::steady_clock::now();
+    Result<Duration> result = reconciler.reconcile(*key);
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    metrics_->observeReconcile(elapsed, result.ok() ? Status() : result.status());
+    if (const auto& outcome = reconciler.lastOutcome()) {
+      metrics_->recordScaleDecision(directionOf(outcome->decision), options_.dry_run);
+    }
+    if (!result.ok() && result.status().code() != StatusCode::kNotFound) {
+      spdlog::warn("reconcile {}: {}", key->toString(), result.status().toString());
+    }
+    RequeueDecision next = requeueDecisionFor(result);
+    if (next.kind == RequeueDecision::Kind::kRequeueAfter) {
+      // Counted from the start of this reconcile, so a policy is evaluated every sync period,
+      // not every sync period plus the reconcile's own time (which would drift).
+      next.after =
+          std::max(Duration(0), next.after - std::chrono::duration_cast<Duration>(elapsed));
+    }
+    applyRequeueDecision(*queue, *key, next);
+    queue->done(*key);
+  }
+}
+
+Status Operator::lead(std::stop_token stop) {
+  spdlog::info("{}: leading; starting {} workers", identity_, options_.workers);
+  WorkQueue queue(clock_);
+  {
+    std::unique_lock lock(queue_mu_);
+    queue_ = &queue;
+  }
+  for (auto& informer : policy_informers_) {
+    for (const kube::ObjectPtr& p : informer->list()) queue.add(keyOf(*p));
+  }
+  ReconcilerOptions reconciler_options;
+  reconciler_options.sync_period = options_.sync_period;
+  reconciler_options.dry_run = options_.dry_run;
+  std::vector<std::unique_ptr<Reconciler>> reconcilers;
+  std::vector<std::thread> workers;
+  for (int i = 0; i < options_.workers; ++i) {
+    reconcilers.push_back(std::make_unique<Reconciler>(*cluster_, *metric_source_, clock_,
+                                                       reconciler_options, &predictive_));
+    workers.emplace_back([this, r = reconcilers.back().get()] { worker(*r); });
+  }
+
+  Status ended;
+  {
+    std::unique_lock lock(state_mu_);
+    while (!stop.stop_requested() && !lost_) {
+      lock.unlock();
+      publishGauges();
+      lock.lock();
+      state_cv_.wait_for(lock, stop, std::chrono::seconds(1), [&] { return lost_; });
+    }
+    if (lost_) ended = unavailable("leader election lost");
+  }
+
+  // Drain: no new keys; each worker finishes the reconcile it is in (every API and
+  // Prometheus call in it has a timeout) and exits.
+  queue.shutDown();
+  for (auto& w : workers) w.join();
+  {
+    std::unique_lock lock(queue_mu_);
+    queue_ = nullptr;
+  }
+  spdlog::info("{}: workers stopped", identity_);
+  return ended;
+}
+
+Status Operator::run(std::stop_token stop) {
+  if (Status s = validateOperatorOptions(options_); !s.ok()) return s;
+  if (Status s = setUp(); !s.ok()) return s;
+  for (auto& i : policy_informers_) i->start();
+  for (auto& i : hpa_informers_) i->start();
+  const auto sync_deadline = std::chrono::steady_clock::now() + options_.cache_sync_timeout;
+  while (!cachesSynced()) {
+    if (stop.stop_requested()) return Status();
+    if (std::chrono::steady_clock::now() > sync_deadline) {
+      Status last;
+      for (auto& i : policy_informers_) {
+        if (!i->lastError().ok()) last = i->lastError();
+      }
+      return unavailable("informer caches did not sync within " +
+                         std::to_string(options_.cache_sync_timeout.count() / 1000) +
+                         "s: " + (last.ok() ? std::string("no answer") : last.toString()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  spdlog::info("caches synced: {} ScalingPolicies", [&] {
+    size_t n = 0;
+    for (auto& i : policy_informers_) n += i->list().size();
+    return n;
+  }());
+
+  Status result;
+  if (!options_.leader_elect) {
+    metrics_->setLeader(true);
+    result = lead(stop);
+  } else {
+    const std::string ns = options_.leader_elect_namespace.empty()
+                               ? defaultLeaderElectionNamespace()
+                               : options_.leader_elect_namespace;
+    lease_store_ = std::make_unique<KubeLeaseStore>(*client_, ns, options_.leader_elect_name);
+    LeaderElectionOptions election;
+    election.identity = identity_;
+    election.lease_duration = options_.lease_duration;
+    election.renew_deadline = options_.renew_deadline;
+    election.retry_period = options_.retry_period;
+    election.on_started_leading = [this] {
+      metrics_->setLeader(true);
+      std::lock_guard lock(state_mu_);
+      leading_ = true;
+      state_cv_.notify_all();
+    };
+    election.on_stopped_leading = [this] {
+      metrics_->setLeader(false);
+      std::lock_guard lock(state_mu_);
+      if (leading_) lost_ = true;
+      state_cv_.notify_all();
+    };
+    election.on_new_leader = [this](const std::string& who) {
+      spdlog::info("{}: the leader is {}", identity_, who);
+    };
+    auto elector = LeaderElector::create(*lease_store_, clock_, election);
+    if (!elector.ok()) return elector.status();
+    elector_ = std::move(elector).value();
+    spdlog::info("{}: waiting for the Lease {}/{}", identity_, ns, options_.leader_elect_name);
+    elector_->start();
+    bool leading = false;
+    {
+      std::unique_lock lock(state_mu_);
+      while (!stop.stop_requested() && !leading_) {
+        lock.unlock();
+        publishGauges();
+        lock.lock();
+        state_cv_.wait_for(lock, stop, std::chrono::seconds(1), [&] { return leading_; });
+      }
+      leading = leading_;
+    }
+    if (leading) result = lead(stop);
+    elector_->stop();  // Releases the Lease when we hold it.
+  }
+  for (auto& i : policy_informers_) i->stop();
+  for (auto& i : hpa_informers_) i->stop();
+  if (health_) health_->stop();
+  return result;
+}
+
+}  // namespace
+
+std::string defaultLeaderElectionNamespace(const std::string& service_account_dir) {
+  std::ifstream in(service_account_dir + "/namespace");
+  std::string ns;
+  if (in && std::getline(in, ns) && !ns.empty()) return ns;
+  return "governor-system";
+}
+
+Status validateOperatorOptions(const OperatorOptions& o) {
+  if (o.sync_period < Duration(1'000)) return invalidArgument("--sync-period: must be >= 1s");
+  if (o.workers < 1 || o.workers > 64) return invalidArgument("--workers: must be in [1, 64]");
+  if (o.leader_elect) {
+    if (!(o.retry_period < o.renew_deadline && o.renew_deadline < o.lease_duration)) {
+      return invalidArgument(
+          "--leader-elect-*: need retry-period < renew-deadline < lease-duration");
+    }
+    if (o.lease_duration.count() % 1000 != 0) {
+      return invalidArgument("--leader-elect-lease-duration: must be whole seconds");
+    }
+  }
+  return Status();
+}
+
+Status runOperator(const OperatorOptions& options, std::stop_token stop) {
+  Operator op(options);
+  return op.run(std::move(stop));
+}
+
+}  // namespace governor::controller
