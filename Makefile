@@ -39,6 +39,7 @@ test-sanitize: deps
 	  -DGOVERNOR_SANITIZE=ON -DGOVERNOR_BUILD_BENCH=OFF
 	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  $(CTEST) --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) -L unit
 
 format:
