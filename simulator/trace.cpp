@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <sstream>
 
-// date::parse trips a false maybe-uninitialized warning in GCC 12 (date.h's seconds field).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <date/date.h>
-#pragma GCC diagnostic pop
 #include <nlohmann/json.hpp>
+
+#include "base/rfc3339.h"
 
 namespace governor::simulator {
 namespace {
@@ -61,10 +57,8 @@ std::optional<double> parseNumber(std::string_view s) {
 std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 std::string formatTime(TimePoint t) {
-  if (t.time_since_epoch().count() % 1000 == 0) {
-    return date::format("%FT%TZ", std::chrono::time_point_cast<std::chrono::seconds>(t));
-  }
-  return date::format("%FT%TZ", t);
+  return formatRfc3339(t, t.time_since_epoch().count() % 1000 == 0 ? TimePrecision::kSeconds
+                                                                   : TimePrecision::kMilliseconds);
 }
 
 }  // namespace
@@ -125,28 +119,12 @@ Result<TimePoint> parseTimestamp(std::string_view text) {
       return TimePoint(Duration(std::llround(*seconds * 1000.0)));
     }
   }
-  // RFC 3339: date::parse wants "T", "+hh:mm" for "Z", and at most millisecond digits.
-  std::string s(text);
-  if (s.size() > 10 && (s[10] == 't' || s[10] == ' ')) s[10] = 'T';
-  if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) {
-    s.pop_back();
-    s += "+00:00";
-  }
-  if (size_t dot = s.find('.', 19); dot != std::string::npos && dot == 19) {
-    size_t digits_end = dot + 1;
-    while (digits_end < s.size() && std::isdigit(static_cast<unsigned char>(s[digits_end]))) {
-      ++digits_end;
-    }
-    if (digits_end - dot - 1 > 3) s.erase(dot + 4, digits_end - dot - 4);
-  }
-  std::istringstream in(s);
-  date::sys_time<Duration> tp;
-  in >> date::parse("%FT%T%Ez", tp);
-  if (in.fail() || in.peek() != std::char_traits<char>::eof()) {
+  auto parsed = parseRfc3339(text);
+  if (!parsed.ok()) {
     return invalidArgument("timestamp " + quote(text) +
                            " is neither Unix seconds nor RFC 3339 (2025-03-02T08:00:00Z)");
   }
-  return TimePoint(tp.time_since_epoch());
+  return *parsed;
 }
 
 Result<Trace> parseCsvTrace(std::string_view text, std::string_view source,
