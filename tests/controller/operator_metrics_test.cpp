@@ -10,62 +10,20 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
+
+#include "tests/support/http.h"
 
 namespace governor::controller {
 namespace {
 
 using std::chrono::milliseconds;
 
-struct HttpResponse {
-  int status = 0;
-  std::string body;
-};
+using ::governor::testing::HttpResponse;
 
-// A minimal HTTP/1.1 client for the tests: one GET on a fresh connection, read until the
-// server closes it (at most 10 s per read). nullopt when it cannot connect or the answer is
-// not HTTP. (The same as in health_server_test.cpp; tests/support is the place for it once
-// both can depend on it.)
 std::optional<HttpResponse> httpGet(uint16_t port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return std::nullopt;
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  const std::string request =
-      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size())) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  std::string raw;
-  char buffer[4096];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) raw.append(buffer, static_cast<size_t>(n));
-  ::close(fd);
-  const size_t header_end = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/1.", 0) != 0 || header_end == std::string::npos || raw.size() < 12) {
-    return std::nullopt;
-  }
-  HttpResponse response;
-  response.status = std::stoi(raw.substr(9, 3));
-  response.body = raw.substr(header_end + 4);
-  return response;
+  return ::governor::testing::httpRequest("127.0.0.1", port, "GET", path);
 }
 
 // The samples of an exposition, by series ("name{labels}" as written) -> value.
