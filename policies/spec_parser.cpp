@@ -11,6 +11,7 @@
 #include "base/duration.h"
 #include "policies/manifest_reader.h"
 #include "policies/quantity.h"
+#include "policies/query_template.h"
 #include "policies/schedule.h"
 
 namespace governor::policies {
@@ -358,6 +359,12 @@ void Parser::parseMetric(const YAML::Node& node, const std::string& path, Metric
   } else if (expectMap(prom, prom_path)) {
     rejectUnknown(prom, prom_path, {"query", "perPod", "address"});
     out.prometheus.query = string(prom, prom_path, "query", true).value_or("");
+    // The template is checked now, so a policy whose query could never be rendered safely is
+    // InvalidSpec with its field path, not a metrics failure at every sync.
+    if (!out.prometheus.query.empty()) {
+      Status valid = validateQueryTemplate(out.prometheus.query);
+      if (!valid.ok()) error(prom["query"], prom_path + ".query", valid.message());
+    }
     out.prometheus.per_pod = boolean(prom, prom_path, "perPod").value_or(false);
     if (auto address = string(prom, prom_path, "address", false)) {
       if (address->rfind("http://", 0) != 0 && address->rfind("https://", 0) != 0) {

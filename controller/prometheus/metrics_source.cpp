@@ -7,9 +7,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "controller/prometheus/promql.h"
+#include "policies/query_template.h"
 
 namespace governor::controller::prom {
+using policies::escapeStringLiteral;
 namespace {
 
 // How many labels of a series a message shows before "...".

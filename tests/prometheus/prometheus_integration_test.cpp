@@ -19,7 +19,7 @@
 #include "controller/clock.h"
 #include "controller/prometheus/client.h"
 #include "controller/prometheus/metrics_source.h"
-#include "controller/prometheus/promql.h"
+#include "policies/query_template.h"
 #include "tests/prometheus/test_prometheus.h"
 #include "tests/support/process.h"
 
@@ -34,6 +34,7 @@ extern "C" const char* __lsan_default_suppressions() {  // NOLINT(bugprone-reser
 namespace governor::controller::prom {
 namespace {
 
+using governor::policies::renderQuery;
 using governor::testing::ClosedLoopOptions;
 using governor::testing::runCommand;
 using governor::testing::TestExporter;

@@ -1,4 +1,4 @@
-#include "controller/prometheus/promql.h"
+#include "policies/query_template.h"
 
 #include <optional>
 #include <random>
@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-namespace governor::controller::prom {
+namespace governor::policies {
 namespace {
 
 // Unquotes the contents of a PromQL string literal delimited by `quote`, as PromQL's lexer and
@@ -347,4 +347,4 @@ TEST(ValidateQueryTemplate, ChecksWithoutValues) {
 }
 
 }  // namespace
-}  // namespace governor::controller::prom
+}  // namespace governor::policies

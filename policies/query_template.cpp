@@ -1,10 +1,10 @@
-#include "controller/prometheus/promql.h"
+#include "policies/query_template.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace governor::controller::prom {
+namespace governor::policies {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -349,4 +349,4 @@ Status validateQueryTemplate(std::string_view query_template) {
   return renderTemplate(query_template, nullptr).status();
 }
 
-}  // namespace governor::controller::prom
+}  // namespace governor::policies

@@ -38,7 +38,7 @@
 
 #include "base/status.h"
 
-namespace governor::controller::prom {
+namespace governor::policies {
 
 struct TemplateVars {
   std::string namespace_{};  // {{namespace}}
@@ -87,4 +87,4 @@ std::string sanitizeLabelName(std::string_view key);
 // workload's selector never has them).
 Result<std::string> selectorToMatchers(std::string_view selector);
 
-}  // namespace governor::controller::prom
+}  // namespace governor::policies
