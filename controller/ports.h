@@ -134,4 +134,22 @@ class MetricsSource {
   virtual Result<MetricSnapshot> fetch(const std::vector<MetricQuery>& queries, TimePoint at) = 0;
 };
 
+// One value of a metric's past.
+struct HistoryPoint {
+  TimePoint time{};
+  double value = 0;  // NaN when the source had no usable value at `time`.
+};
+
+// A metric's past, for the predictive policy's backfill at start-up and after a fail-over
+// (Prometheus: range queries).
+class MetricHistory {
+ public:
+  virtual ~MetricHistory() = default;
+  // `query` (its address honoured) evaluated over [start, end] every `step`, oldest first;
+  // empty when it matched nothing. Errors: the source failed, or the query returned more
+  // than one series (FailedPrecondition). REQUIRES: start <= end, step > 0.
+  virtual Result<std::vector<HistoryPoint>> history(const MetricQuery& query, TimePoint start,
+                                                    TimePoint end, Duration step) = 0;
+};
+
 }  // namespace governor::controller

@@ -10,6 +10,7 @@
 // in a dry run is the decision production would make.
 
 #include <optional>
+#include <vector>
 
 #include "base/time.h"
 #include "controller/ports.h"
@@ -24,13 +25,16 @@ class ProposalSource {
 
   // Called once per reconcile of the policy at `key`, after its metrics are fetched and before
   // the engine decides; `obs` holds this evaluation's replica counts and metric values (a
-  // missing metric is absent). Returns the proposal, or nullopt when `spec` asks for no
-  // prediction or there is no forecast yet (too little history). Must not block on I/O for
-  // long: it runs inside the reconcile. Implementations keep their state per key and say
-  // whether they are thread-safe.
+  // missing metric is absent); `queries` are the metrics' queries as rendered for this
+  // evaluation (empty when they could not be rendered), for a source that backfills history.
+  // Returns the proposal, or nullopt when `spec` asks for no prediction or there is no
+  // forecast yet (too little history). Must not block on I/O for long: it runs inside the
+  // reconcile. Implementations keep their state per key and say whether they are
+  // thread-safe.
   virtual std::optional<policies::Proposal> propose(const ObjectKey& key,
                                                     const policies::PolicySpec& spec,
                                                     const policies::Observation& obs,
+                                                    const std::vector<MetricQuery>& queries,
                                                     TimePoint now) = 0;
 };
 

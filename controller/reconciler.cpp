@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "policies/query_template.h"
 #include "policies/spec_parser.h"
 
 namespace governor::controller {
@@ -13,13 +14,6 @@ namespace {
 
 constexpr const char* kTrue = "True";
 constexpr const char* kFalse = "False";
-
-void replaceAll(std::string& text, std::string_view from, const std::string& to) {
-  for (size_t pos = text.find(from); pos != std::string::npos;
-       pos = text.find(from, pos + to.size())) {
-    text.replace(pos, from.size(), to);
-  }
-}
 
 // `a == b`, comparing first what changes on most reconciles (the stabilization history, the
 // messages), so that a changed status is told apart quickly.
@@ -47,13 +41,22 @@ std::string describe(const Status& status) {
 
 }  // namespace
 
-MetricQuery metricQueryFor(const policies::PolicySpec& spec, const policies::MetricSpec& metric) {
+Result<MetricQuery> metricQueryFor(const policies::PolicySpec& spec,
+                                   const policies::MetricSpec& metric,
+                                   const std::string& selector) {
+  policies::TemplateVars vars;
+  vars.namespace_ = spec.namespace_;
+  vars.name = spec.name;
+  vars.target = spec.scale_target_ref.name;
+  if (!selector.empty()) vars.selector = selector;
+  auto rendered = policies::renderQuery(metric.prometheus.query, vars);
+  if (!rendered.ok()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "metric " + metric.name + ": " + rendered.status().message());
+  }
   MetricQuery q;
   q.name = metric.name;
-  q.query = metric.prometheus.query;
-  replaceAll(q.query, "{{namespace}}", spec.namespace_);
-  replaceAll(q.query, "{{name}}", spec.name);
-  replaceAll(q.query, "{{target}}", spec.scale_target_ref.name);
+  q.query = std::move(rendered).value();
   q.per_pod = metric.prometheus.per_pod;
   q.address = metric.prometheus.address;
   q.target_type = metric.target.type;
@@ -68,7 +71,7 @@ Reconciler::Reconciler(Cluster& cluster, MetricsSource& metrics, const Clock& cl
       options_(std::move(options)),
       predictive_(predictive) {}
 
-const Reconciler::ParsedPolicy& Reconciler::parse(const PolicyObject& policy) {
+Reconciler::ParsedPolicy& Reconciler::parse(const PolicyObject& policy) {
   auto found = parsed_.find(policy.key);
   if (found != parsed_.end() && found->second.generation == policy.generation &&
       found->second.manifest == policy.manifest) {
@@ -83,7 +86,6 @@ const Reconciler::ParsedPolicy& Reconciler::parse(const PolicyObject& policy) {
   } else {
     parsed.spec = std::move(spec).value();
     for (const auto& metric : parsed.spec->metrics) {
-      parsed.queries.push_back(metricQueryFor(*parsed.spec, metric));
       parsed.needs_pods = parsed.needs_pods || metric.prometheus.per_pod;
     }
   }
@@ -117,7 +119,7 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   status.observed_generation = gen;
 
   // 1. The spec.
-  const ParsedPolicy& parsed = parse(policy);
+  ParsedPolicy& parsed = parse(policy);
   if (!parsed.spec) {
     const Condition* before = findCondition(status.conditions, kConditionInvalidSpec);
     const bool was_invalid = before != nullptr && before->status == kTrue;
@@ -198,7 +200,23 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   }
 
   std::optional<Status> fetch_error;
-  if (!parsed.queries.empty()) {
+  if (!spec.metrics.empty() && (!parsed.rendered_for || *parsed.rendered_for != scale->selector)) {
+    parsed.rendered_for = scale->selector;
+    parsed.render_error = Status();
+    parsed.queries.clear();
+    for (const auto& metric : spec.metrics) {
+      auto query = metricQueryFor(spec, metric, scale->selector);
+      if (!query.ok()) {
+        parsed.render_error = query.status();
+        parsed.queries.clear();
+        break;
+      }
+      parsed.queries.push_back(std::move(query).value());
+    }
+  }
+  if (!parsed.render_error.ok()) {
+    fetch_error = parsed.render_error;
+  } else if (!parsed.queries.empty()) {
     auto snapshot = metrics_.fetch(parsed.queries, now);
     if (snapshot.ok()) {
       obs.metrics = std::move(snapshot->samples);
@@ -216,7 +234,9 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   obs.metric_failures = status.metric_failures;
 
   // 4. The predictive proposal.
-  if (predictive_ != nullptr) obs.predictive = predictive_->propose(key, spec, obs, now);
+  if (predictive_ != nullptr) {
+    obs.predictive = predictive_->propose(key, spec, obs, parsed.queries, now);
+  }
 
   // 5. Decide, from the persisted behavior state.
   policies::Decision decision = policies::decide(spec, obs, status.behavior, now, options_.engine);

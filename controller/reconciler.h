@@ -16,8 +16,10 @@
 //      with reason TargetManagedElsewhere, a Warning event when it starts; rechecked every
 //      sync period. Nothing else is read or written.
 //   3. getScale of spec.scaleTargetRef; listPods when a metric is per-pod or the Scale does not
-//      carry a ready count; fetch every metric as of clock.now(). A failed fetch is not an
-//      error of the reconcile: the engine sees the metrics as missing and holds the count
+//      carry a ready count; render the query templates with the target's selector
+//      (metricQueryFor; cached until the selector changes) and fetch every metric as of
+//      clock.now(). A template that cannot be rendered counts as a failed fetch. A failed fetch is
+//      not an error of the reconcile: the engine sees the metrics as missing and holds the count
 //      (bounds still apply: a schedule's floor is a promise), ScalingActive=False says why,
 //      and a Warning event FailedGetMetrics is emitted.
 //      status.metricFailures counts evaluations in a row without one readable metric
@@ -109,11 +111,15 @@ class Reconciler {
     std::string manifest;
     Status error;  // OK when `spec` is set.
     std::optional<policies::PolicySpec> spec;
+    // One query per metric, rendered for the target's selector `rendered_for` (nullopt: not
+    // rendered yet); `render_error` is OK when every template rendered.
     std::vector<MetricQuery> queries;
+    std::optional<std::string> rendered_for;
+    Status render_error;
     bool needs_pods = false;  // Some metric is per-pod.
   };
 
-  const ParsedPolicy& parse(const PolicyObject& policy);
+  ParsedPolicy& parse(const PolicyObject& policy);
   // Writes `status` unless it equals the snapshot's; releases the snapshot first, so that an
   // adapter holding the only other reference can update in place.
   Status writeStatus(std::shared_ptr<const PolicyObject>& policy, PolicyStatus&& status);
@@ -128,8 +134,14 @@ class Reconciler {
   std::optional<ReconcileOutcome> last_outcome_;
 };
 
-// The query of `metric` for the policy `spec`, with {{namespace}}, {{name}} (the policy's)
-// and {{target}} (scaleTargetRef.name) substituted.
-MetricQuery metricQueryFor(const policies::PolicySpec& spec, const policies::MetricSpec& metric);
+// The query of `metric` for the policy `spec`, its template rendered with
+// policies::renderQuery: {{namespace}} and {{name}} (the policy's), {{target}}
+// (scaleTargetRef.name) and {{selector}} (`selector`, the target's /scale status.selector;
+// empty: unknown, and a template that uses it fails).
+// Errors: InvalidArgument "metric <name>: <why>" when the template cannot be rendered for
+// these values (the parser has checked the template itself; a selector that PromQL matchers
+// cannot express, for instance, is only known now).
+Result<MetricQuery> metricQueryFor(const policies::PolicySpec& spec,
+                                   const policies::MetricSpec& metric, const std::string& selector);
 
 }  // namespace governor::controller

@@ -26,6 +26,21 @@ std::string fixed(double v, int decimals) {
 
 }  // namespace
 
+std::optional<std::string> loadQueryOf(const MetricSpec& metric, std::string_view query) {
+  // The newline ends a trailing `# comment` of the query before the closing parenthesis.
+  const std::string inner = "(" + std::string(query) + "\n)";
+  switch (metric.target.type) {
+    case TargetType::kUtilization:
+      if (!metric.prometheus.per_pod) return std::nullopt;
+      return "sum(" + inner + ") / 100";
+    case TargetType::kAverageValue:
+      return metric.prometheus.per_pod ? "sum(" + inner + ")" : inner;
+    case TargetType::kValue:
+      break;
+  }
+  return std::nullopt;
+}
+
 std::optional<double> loadOf(const MetricSpec& metric, const Observation& obs) {
   auto it = obs.metrics.find(metric.name);
   if (it == obs.metrics.end()) return std::nullopt;

@@ -42,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/time.h"
@@ -56,6 +57,15 @@ namespace governor::policies {
 // The load that `obs` shows for `metric` (see above); nullopt when the metric is missing or
 // invalid (NaN, infinite, negative) or no replica is ready to carry it.
 std::optional<double> loadOf(const MetricSpec& metric, const Observation& obs);
+
+// The PromQL whose value is the load behind `metric` (see "Load" above), built from the
+// metric's rendered `query`, for backfilling history with range queries:
+//   per-pod Utilization   sum((query)) / 100      per-pod AverageValue   sum((query))
+//   AverageValue          (query)
+// nullopt for a Utilization target that is not per-pod (its load is the average times the
+// ready count at each instant, which the query does not carry) and for Value targets. A
+// per-pod NaN makes the sum NaN (a gap), where a live evaluation skips that pod.
+std::optional<std::string> loadQueryOf(const MetricSpec& metric, std::string_view query);
 
 // The replicas that serve `load` at the metric's target (>= 0, saturating at int32 max).
 int32_t replicasForLoad(const MetricSpec& metric, double load);

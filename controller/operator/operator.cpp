@@ -66,22 +66,6 @@ std::string defaultIdentity() {
   return base + suffix;
 }
 
-// The predictive source is shared by every worker; its models are per key and a key is
-// reconciled by one worker at a time, but the map of models is not thread-safe.
-class LockedProposalSource final : public ProposalSource {
- public:
-  std::optional<policies::Proposal> propose(const ObjectKey& key, const policies::PolicySpec& spec,
-                                            const policies::Observation& obs,
-                                            TimePoint now) override {
-    std::lock_guard lock(mu_);
-    return inner_.propose(key, spec, obs, now);
-  }
-
- private:
-  std::mutex mu_;
-  PredictiveProposalSource inner_;
-};
-
 // Stands in for Prometheus when no --prometheus-url was given: every fetch fails, saying so,
 // so policies with metrics hold and their ScalingActive condition tells why.
 class NoMetricsSource final : public MetricsSource {
@@ -125,7 +109,8 @@ class Operator {
   std::unique_ptr<OperatorMetrics> metrics_;
   std::unique_ptr<HealthServer> health_;
   std::unique_ptr<MetricsSource> metric_source_;
-  LockedProposalSource predictive_;
+  // Shared by every worker (thread-safe across keys); backfills from Prometheus.
+  std::unique_ptr<PredictiveProposalSource> predictive_;
   std::unique_ptr<KubeCluster> cluster_;
   std::unique_ptr<KubeLeaseStore> lease_store_;
   std::unique_ptr<LeaderElector> elector_;
@@ -164,6 +149,7 @@ Status Operator::setUp() {
   if (!metrics.ok()) return metrics.status();
   metrics_ = std::move(metrics).value();
 
+  MetricHistory* history = nullptr;  // Without Prometheus the predictive policy cannot backfill.
   if (options_.prometheus_url.empty()) {
     metric_source_ = std::make_unique<NoMetricsSource>();
     spdlog::warn("no --prometheus-url: policies with metrics will hold (schedules still work)");
@@ -176,8 +162,10 @@ Status Operator::setUp() {
     endpoint.headers = options_.prometheus_headers;
     auto source = prom::PrometheusMetricsSource::create(endpoint);
     if (!source.ok()) return source.status();
+    history = source->get();
     metric_source_ = std::move(source).value();
   }
+  predictive_ = std::make_unique<PredictiveProposalSource>(history);
 
   std::vector<std::string> namespaces = options_.namespaces;
   if (namespaces.empty()) namespaces.push_back("");  // All namespaces.
@@ -332,7 +320,7 @@ Status Operator::lead(std::stop_token stop) {
   std::vector<std::thread> workers;
   for (int i = 0; i < options_.workers; ++i) {
     reconcilers.push_back(std::make_unique<Reconciler>(*cluster_, *metric_source_, clock_,
-                                                       reconciler_options, &predictive_));
+                                                       reconciler_options, predictive_.get()));
     workers.emplace_back([this, r = reconcilers.back().get()] { worker(*r); });
   }
 

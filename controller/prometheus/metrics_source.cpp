@@ -252,12 +252,17 @@ Result<MetricSnapshot> PrometheusMetricsSource::fetch(const std::vector<MetricQu
   return std::move(report.snapshot);
 }
 
-Result<std::vector<Sample>> PrometheusMetricsSource::history(const MetricQuery& query,
-                                                             TimePoint start, TimePoint end,
-                                                             Duration step) {
+Result<std::vector<HistoryPoint>> PrometheusMetricsSource::history(const MetricQuery& query,
+                                                                   TimePoint start, TimePoint end,
+                                                                   Duration step) {
   auto api = apiFor(query.address.value_or(""));
   if (!api.ok()) return api.status().withContext(describeQuery(query.query));
-  return queryRangeSeries(**api, query.query, start, end, step);
+  auto samples = queryRangeSeries(**api, query.query, start, end, step);
+  if (!samples.ok()) return samples.status();
+  std::vector<HistoryPoint> points;
+  points.reserve(samples->size());
+  for (const Sample& s : *samples) points.push_back(HistoryPoint{s.timestamp, s.value});
+  return points;
 }
 
 }  // namespace governor::controller::prom

@@ -72,7 +72,7 @@ struct FetchReport {
   std::map<std::string, Status> errors;  // By MetricQuery::name.
 };
 
-class PrometheusMetricsSource final : public MetricsSource {
+class PrometheusMetricsSource final : public MetricsSource, public MetricHistory {
  public:
   // The API for an address that is not the default; see create().
   using ApiResolver = std::function<Result<std::shared_ptr<QueryApi>>(const std::string& address)>;
@@ -109,8 +109,8 @@ class PrometheusMetricsSource final : public MetricsSource {
 
   // The history of `query` (its address honoured; the cache is not used) over [start, end]
   // every `step`, for the predictive policy's backfill: queryRangeSeries's result.
-  Result<std::vector<Sample>> history(const MetricQuery& query, TimePoint start, TimePoint end,
-                                      Duration step);
+  Result<std::vector<HistoryPoint>> history(const MetricQuery& query, TimePoint start,
+                                            TimePoint end, Duration step) override;
 
   MetricsSourceCounters counters() const;
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/spec_parser.h"
 #include "simulator/in_memory_cluster.h"
 #include "simulator/manual_clock.h"
 
@@ -278,13 +279,67 @@ TEST_F(ReconcilerTest, RequeueIsTheEarlierOfSyncAndRecheck) {
   EXPECT_LE(*requeue, Duration(300'000));
 }
 
+TEST_F(ReconcilerTest, QueryTemplatesAreRenderedWithTheTargetsSelector) {
+  cluster_.applyPolicy(kKey,
+                       "apiVersion: governor.io/v1alpha1\nkind: ScalingPolicy\n"
+                       "metadata: {name: web, namespace: shop}\nspec:\n"
+                       "  scaleTargetRef: {kind: Deployment, name: web}\n  maxReplicas: 20\n"
+                       "  metrics:\n"
+                       "    - {name: cpu, prometheus: {query: 'avg(cpu{namespace=\"{{namespace}}\","
+                       "{{selector}}, pod=~\"{{target}}-.*\", policy=\"{{name}}\"})'}, "
+                       "target: {type: Utilization, averageUtilization: 60}}\n");
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  metrics_.value = 60;
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  ASSERT_EQ(metrics_.last_queries.size(), 1u);
+  // The in-memory cluster's selector is governor.io/target=Deployment.web.
+  EXPECT_EQ(metrics_.last_queries[0].query,
+            "avg(cpu{namespace=\"shop\",governor_io_target=\"Deployment.web\", "
+            "pod=~\"web-.*\", policy=\"web\"})");
+  EXPECT_EQ(condition(kConditionScalingActive).reason, "ValidMetricFound");
+}
+
+TEST(MetricQueryFor, RendersOrFailsNamingTheMetric) {
+  auto spec = policies::parsePolicy(manifest(), "test");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  policies::MetricSpec metric = spec->metrics.at(0);
+  struct Case {
+    std::string query;
+    std::string selector;
+    std::string want;  // The query, or a fragment of the error.
+    bool ok;
+  };
+  const Case cases[] = {
+      {"x{ns=\"{{namespace}}\",{{selector}}}", "app=web,tier in (a,b)",
+       "x{ns=\"shop\",app=\"web\",tier=~\"a|b\"}", true},
+      {"x{t=~\"{{target}}.*\"}", "", "x{t=~\"web.*\"}", true},
+      {"x{ {{selector}} }", "", "metric cpu: ", false},
+      {"x{ {{selector}} }", "", "{{selector}}", false},
+      {"x{ {{selector}} }", "app in (a", "metric cpu: ", false},
+  };
+  for (const Case& c : cases) {
+    metric.prometheus.query = c.query;
+    auto q = metricQueryFor(*spec, metric, c.selector);
+    ASSERT_EQ(q.ok(), c.ok) << c.query << " / " << c.selector;
+    if (c.ok) {
+      EXPECT_EQ(q->query, c.want);
+      EXPECT_EQ(q->name, "cpu");
+    } else {
+      EXPECT_EQ(q.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_NE(q.status().message().find(c.want), std::string::npos) << q.status().message();
+    }
+  }
+}
+
 TEST_F(ReconcilerTest, PredictiveProposalJoinsTheDecision) {
   class Fixed final : public ProposalSource {
    public:
     int calls = 0;
     std::optional<policies::Proposal> propose(const ObjectKey&, const policies::PolicySpec&,
                                               const policies::Observation& obs,
+                                              const std::vector<MetricQuery>& queries,
                                               TimePoint) override {
+      EXPECT_EQ(queries.size(), 1u) << "the rendered queries";
       ++calls;
       EXPECT_TRUE(obs.metrics.count("cpu")) << "the source sees this step's metrics";
       return policies::Proposal{9, "predictive", "ForecastReady", "peak ahead"};

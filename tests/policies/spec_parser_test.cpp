@@ -261,6 +261,26 @@ INSTANTIATE_TEST_SUITE_P(
                         "    - {name: cpu, prometheus: {query: q, address: \"prom:9090\"}, target: "
                         "{type: Value, value: 1}}\n",
                     "spec.metrics[0].prometheus.address: must be an http:// or https:// URL"},
+        BadSpecCase{"QueryTemplateUnknownVariable",
+                    std::string(kRef) +
+                        "  maxReplicas: 3\n  metrics:\n"
+                        "    - {name: cpu, prometheus: {query: 'x{a=\"{{pod}}\"}'}, target: "
+                        "{type: Value, value: 1}}\n",
+                    "spec.metrics[0].prometheus.query: query template, offset 5: unknown "
+                    "variable {{pod}}"},
+        BadSpecCase{"QueryTemplateValueOutsideQuotes",
+                    std::string(kRef) +
+                        "  maxReplicas: 3\n  metrics:\n"
+                        "    - {name: cpu, prometheus: {query: 'x{a={{target}}}'}, target: "
+                        "{type: Value, value: 1}}\n",
+                    "spec.metrics[0].prometheus.query: query template, offset 4: {{target}}"},
+        BadSpecCase{"QueryTemplateArgsInAPolicy",
+                    std::string(kRef) +
+                        "  maxReplicas: 3\n  metrics:\n"
+                        "    - {name: cpu, prometheus: {query: 'x{a=\"{{args.x}}\"}'}, target: "
+                        "{type: Value, value: 1}}\n",
+                    "spec.metrics[0].prometheus.query: query template, offset 5: unknown "
+                    "variable {{args.x}}"},
         BadSpecCase{"PerPodNotBool",
                     std::string(kRef) +
                         "  maxReplicas: 3\n  metrics:\n"

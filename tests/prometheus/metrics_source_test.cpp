@@ -366,8 +366,8 @@ TEST(MetricsSource, HistoryUsesTheQuerysEndpoint) {
   auto h = source.history(metric("m", "load"), kAt, kAt + seconds(60), seconds(15));
   ASSERT_TRUE(h.ok()) << h.status().toString();
   ASSERT_EQ(h->size(), 5u);
-  EXPECT_EQ(h->front().timestamp, kAt);
-  EXPECT_EQ(h->back().timestamp, kAt + seconds(60));
+  EXPECT_EQ(h->front().time, kAt);
+  EXPECT_EQ(h->back().time, kAt + seconds(60));
 }
 
 // --- A NaN never becomes a scale decision (policies/threshold.cpp, policies/engine.cpp). ---
