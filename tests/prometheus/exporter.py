@@ -43,6 +43,11 @@ server and serves the load a demand curve puts on each of them.
   When the API server fails, the per-pod series are left out (and exporter_apiserver_up is 0)
   rather than guessed; the series set by PUT /series are served too, in both modes.
 
+  PUT /demand    replaces the demand curve with the body (the same JSON as --demand) and
+                 restarts its clock: t = 0 is now. A test steps the load exactly when it
+                 wants: PUT [[0, 600]]. Answers 204; 400 on bad input; 409 when not in
+                 closed-loop mode.
+
 The port: --port (default 0: any free port). The chosen port is printed on stdout as
 "listening on 127.0.0.1:PORT" and, with --port-file, written to that file (atomically), so a
 test can start the exporter without racing for a port.
@@ -139,9 +144,9 @@ def exposition(series):
 
 
 class Demand:
-    def __init__(self, spec):
+    def __init__(self, spec, inline_only=False):
         text = spec
-        if not spec.lstrip().startswith(("[", "{")):
+        if not inline_only and not spec.lstrip().startswith(("[", "{")):
             with open(spec, encoding="utf-8") as f:
                 text = f.read()
         data = json.loads(text)
@@ -182,6 +187,7 @@ class ClosedLoop:
         self.deployment = args.deployment
         self.capacity = args.capacity_per_pod
         self.time_scale = args.time_scale
+        self.lock = threading.Lock()  # Guards demand and start (PUT /demand vs scrapes).
         self.demand = Demand(args.demand)
         self.start = time.monotonic()
         self.context = None
@@ -217,9 +223,15 @@ class ClosedLoop:
                 ready.append(meta.get("name", ""))
         return sorted(ready)
 
+    def set_demand(self, demand):
+        with self.lock:
+            self.demand = demand
+            self.start = time.monotonic()
+
     def series(self):
-        t = (time.monotonic() - self.start) * self.time_scale
-        demand = self.demand.at(t)
+        with self.lock:
+            t = (time.monotonic() - self.start) * self.time_scale
+            demand = self.demand.at(t)
         ns, dep = self.namespace, self.deployment
         base = (("deployment", dep), ("namespace", ns))
         out = {("demand_requests_per_second", base): demand}
@@ -305,6 +317,18 @@ def make_handler(state):
             self.reply(204)
 
         def do_PUT(self):
+            if urllib.parse.urlparse(self.path).path == "/demand":
+                if state.closed_loop is None:
+                    self.reply(409, b"PUT /demand: not in closed-loop mode (no --apiserver)\n")
+                    return
+                try:
+                    demand = Demand(self.body().decode("utf-8"), inline_only=True)
+                except (ValueError, UnicodeDecodeError) as e:
+                    self.reply(400, (f"PUT /demand: {e}\n").encode("utf-8"))
+                    return
+                state.closed_loop.set_demand(demand)
+                self.reply(204)
+                return
             self.change(replace=True)
 
         def do_POST(self):

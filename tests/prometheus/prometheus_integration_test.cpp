@@ -581,6 +581,31 @@ TEST(Exporter, ClosedLoopServesDemandPerReadyPod) {
   EXPECT_NE(failing->find("exporter_apiserver_up 0.0"), std::string::npos) << *failing;
   EXPECT_EQ(failing->find("http_requests_per_second"), std::string::npos) << *failing;
   EXPECT_NE(failing->find("demand_requests_per_second"), std::string::npos) << *failing;
+
+  // PUT /demand replaces the curve at once; bad curves are refused, the old one kept.
+  apiserver->fail(false);
+  ASSERT_TRUE((*exporter)->setDemand("[[0, 900]]").ok());
+  auto stepped = (*exporter)->metrics();
+  ASSERT_TRUE(stepped.ok());
+  EXPECT_NE(stepped->find(R"(demand_requests_per_second{deployment="web",namespace="shop"} 900.0)"),
+            std::string::npos)
+      << *stepped;
+  for (const char* bad : {"[[0, 1], [0, 2]]", "{}", "not json", "/etc/passwd"}) {
+    EXPECT_EQ((*exporter)->setDemand(bad).code(), StatusCode::kInvalidArgument) << bad;
+  }
+  auto kept = (*exporter)->metrics();
+  ASSERT_TRUE(kept.ok());
+  EXPECT_NE(kept->find(R"(demand_requests_per_second{deployment="web",namespace="shop"} 900.0)"),
+            std::string::npos)
+      << *kept;
+}
+
+TEST(Exporter, DemandNeedsClosedLoopMode) {
+  auto exporter = TestExporter::start();
+  ASSERT_TRUE(exporter.ok()) << exporter.status().toString();
+  const Status s = (*exporter)->setDemand("[[0, 1]]");
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.toString();
+  EXPECT_NE(s.message().find("not in closed-loop mode"), std::string::npos) << s.toString();
 }
 
 TEST(Exporter, RejectsBadSeriesNamingTheField) {

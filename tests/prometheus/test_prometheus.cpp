@@ -99,15 +99,29 @@ Result<std::unique_ptr<TestPrometheus>> TestPrometheus::start(TestPrometheusOpti
     return internalError("cannot write " + dir.file("web.yml"));
   }
 
+  if (!o.openmetrics_history.empty() && !writeFile(dir.file("history.om"), o.openmetrics_history)) {
+    return internalError("cannot write " + dir.file("history.om"));
+  }
+
   const std::string binary = fromEnv("GOVERNOR_PROMETHEUS", "/usr/bin/prometheus");
   std::string last_log;
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
     p->port_ = freeLoopbackPort();
     if (p->port_ < 0) return unavailable("no free loopback port");
+    const std::string data = dir.file("data-" + std::to_string(attempt));
+    if (!o.openmetrics_history.empty()) {
+      const std::string promtool = fromEnv("GOVERNOR_PROMTOOL", "/usr/bin/promtool");
+      CommandResult r = runCommand({promtool, "tsdb", "create-blocks-from", "openmetrics", "-q",
+                                    dir.file("history.om"), data},
+                                   std::chrono::seconds(60));
+      if (r.exit_code != 0) {
+        return unavailable("promtool tsdb create-blocks-from openmetrics failed: " + r.err + r.out);
+      }
+    }
     std::vector<std::string> argv = {
         binary,
         "--config.file=" + dir.file("prometheus.yml"),
-        "--storage.tsdb.path=" + dir.file("data-" + std::to_string(attempt)),
+        "--storage.tsdb.path=" + data,
         "--web.listen-address=127.0.0.1:" + std::to_string(p->port_),
         "--log.level=info",
     };
@@ -257,6 +271,13 @@ Status TestExporter::setSeries(const std::string& json) {
   if (reply.code == 204) return Status();
   if (reply.code == 400) return invalidArgument(reply.body);
   return unavailable("PUT /series: " + (reply.code == 0 ? reply.error : reply.body));
+}
+
+Status TestExporter::setDemand(const std::string& json) {
+  HttpReply reply = curl({"-X", "PUT", "--data-binary", "@-"}, url() + "/demand", json);
+  if (reply.code == 204) return Status();
+  if (reply.code == 400) return invalidArgument(reply.body);
+  return unavailable("PUT /demand: " + (reply.code == 0 ? reply.error : reply.body));
 }
 
 Result<std::string> TestExporter::metrics() const {

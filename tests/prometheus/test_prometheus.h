@@ -13,8 +13,9 @@
 //
 // The fixtures talk HTTP with curl (as the test API server's fixture does), not with the
 // client under test, so a bug in the client cannot hide behind its own fixture.
-// Needs /usr/bin/prometheus (or $GOVERNOR_PROMETHEUS), /usr/bin/python3 (or
-// $GOVERNOR_PYTHON) and curl.
+// Needs /usr/bin/prometheus (or $GOVERNOR_PROMETHEUS), /usr/bin/promtool (or
+// $GOVERNOR_PROMTOOL) for openmetrics_history, /usr/bin/python3 (or $GOVERNOR_PYTHON) and
+// curl.
 
 #include <chrono>
 #include <memory>
@@ -42,6 +43,10 @@ struct TestPrometheusOptions {
   std::vector<std::string> curl_args{};
   // Appended to Prometheus's command line. Default: none.
   std::vector<std::string> extra_args{};
+  // History to load before the server starts: OpenMetrics text (timestamps in seconds,
+  // ending with "# EOF") turned into TSDB blocks with `promtool tsdb create-blocks-from
+  // openmetrics`, so a test can give Prometheus days of past samples. Default: "" (none).
+  std::string openmetrics_history{};
 };
 
 // One Prometheus process with its own temporary directory (configuration, TSDB, log).
@@ -126,6 +131,9 @@ class TestExporter {
   // PUT /series with `json` (replaces every series). Returns OK on 204; otherwise the
   // exporter's message (InvalidArgument on 400).
   Status setSeries(const std::string& json);
+  // Closed-loop mode: PUT /demand with `json` (as ClosedLoopOptions::demand, inline), whose
+  // clock starts now. Returns OK on 204; otherwise the exporter's message.
+  Status setDemand(const std::string& json);
   // The exposition text now (GET /metrics).
   Result<std::string> metrics() const;
 
