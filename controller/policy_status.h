@@ -45,6 +45,14 @@ struct ProposalStatus {
   friend bool operator==(const ProposalStatus&, const ProposalStatus&) = default;
 };
 
+// The predictive policy's latest outcome, for people asking why it does or does not scale.
+struct PredictiveStatus {
+  std::string reason;    // ForecastReady, InsufficientHistory, ForecastUnreliable, FitFailed.
+  std::string message;   // "p90 forecast of rps over the next 20m needs 10 (...)".
+  std::string backfill;  // What the history backfill did ("backfilled 7200 points ..."), or "".
+  friend bool operator==(const PredictiveStatus&, const PredictiveStatus&) = default;
+};
+
 struct PolicyStatus {
   int64_t observed_generation = 0;           // The generation the rest of the status describes.
   int32_t current_replicas = 0;              // The target's spec.replicas when last evaluated.
@@ -58,6 +66,8 @@ struct PolicyStatus {
   std::vector<Condition> conditions;      // In the order first set.
   // Evaluations in a row in which no metric could be read (spec.fallback acts on it).
   int32_t metric_failures = 0;
+  // spec.predictive's latest outcome; nullopt without a predictive block.
+  std::optional<PredictiveStatus> predictive;
   policies::BehaviorState behavior;  // Restored from here on every reconcile.
   friend bool operator==(const PolicyStatus&, const PolicyStatus&) = default;
 };

@@ -119,6 +119,14 @@ const policies::PredictiveOutcome* PredictiveProposalSource::lastOutcome(
   return it == entries_.end() ? nullptr : &it->second.last;
 }
 
+std::optional<PredictiveStatus> PredictiveProposalSource::explain(const ObjectKey& key) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  return PredictiveStatus{it->second.last.reason, it->second.last.message,
+                          it->second.backfill.message};
+}
+
 const BackfillState* PredictiveProposalSource::backfill(const ObjectKey& key) const {
   std::lock_guard lock(mu_);
   auto it = entries_.find(key);

@@ -58,6 +58,9 @@ class PredictiveProposalSource final : public ProposalSource {
                                             const std::vector<MetricQuery>& queries,
                                             TimePoint now) override;
 
+  // The latest outcome's reason and message and the backfill's message.
+  std::optional<PredictiveStatus> explain(const ObjectKey& key) const override;
+
   // The latest outcome for `key` (why there is or is not a forecast); nullptr if none.
   // REQUIRES: no concurrent propose() for `key`.
   const policies::PredictiveOutcome* lastOutcome(const ObjectKey& key) const;

@@ -36,6 +36,14 @@ class ProposalSource {
                                                     const policies::Observation& obs,
                                                     const std::vector<MetricQuery>& queries,
                                                     TimePoint now) = 0;
+
+  // Why the latest propose() for `key` did or did not propose, for the policy's status;
+  // nullopt when there is nothing to say (the policy has no predictive block). Called right
+  // after propose(), under the same one-caller-per-key rule.
+  virtual std::optional<PredictiveStatus> explain(const ObjectKey& key) const {
+    (void)key;
+    return std::nullopt;
+  }
 };
 
 }  // namespace governor::controller

@@ -236,6 +236,8 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   // 4. The predictive proposal.
   if (predictive_ != nullptr) {
     obs.predictive = predictive_->propose(key, spec, obs, parsed.queries, now);
+    std::optional<PredictiveStatus> explained = predictive_->explain(key);
+    if (explained != status.predictive) status.predictive = std::move(explained);
   }
 
   // 5. Decide, from the persisted behavior state.

@@ -145,6 +145,12 @@ json statusToJson(const PolicyStatus& status) {
   }
   out["conditions"] = std::move(conditions);
   out["metricFailures"] = status.metric_failures;
+  if (status.predictive) {
+    json predictive = {{"reason", status.predictive->reason},
+                       {"message", status.predictive->message}};
+    if (!status.predictive->backfill.empty()) predictive["backfill"] = status.predictive->backfill;
+    out["predictive"] = std::move(predictive);
+  }
 
   const auto& b = status.behavior;
   json behavior = json::object();
@@ -198,6 +204,13 @@ Result<PolicyStatus> statusFromJson(const json& json_status) {
     e.integer("observedGeneration", c.observed_generation);
   });
   r.integer("metricFailures", status.metric_failures);
+  if (json_status.contains("predictive")) {
+    Reader p = r.child("predictive");
+    PredictiveStatus& predictive = status.predictive.emplace();
+    p.string("reason", predictive.reason);
+    p.string("message", predictive.message);
+    p.string("backfill", predictive.backfill);
+  }
   Reader b = r.child("behavior");
   auto& state = status.behavior;
   b.boolean("initialized", state.initialized);

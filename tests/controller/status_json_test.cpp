@@ -25,6 +25,7 @@ PolicyStatus fullStatus() {
   s.conditions = {{"Ready", "True", "ScaleUp", "ok", kT0 - Seconds(60), 7},
                   {"ScalingLimited", "False", "DesiredWithinRange", "", kT0, 6}};
   s.metric_failures = 2;
+  s.predictive = PredictiveStatus{"InsufficientHistory", "need two seasons", ""};
   s.behavior.initialized = true;
   s.behavior.recommendations = {{kT0 - Duration(15'250), 5}, {kT0 + Duration(7), 6}};
   s.behavior.scale_up_events = {{kT0 - Duration(999), 2}};

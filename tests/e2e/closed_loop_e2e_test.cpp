@@ -265,6 +265,10 @@ spec:
     }
   }
   EXPECT_TRUE(predictive) << status.dump();
+  // The status says why, and what the backfill did.
+  EXPECT_EQ(status["predictive"].value("reason", ""), "ForecastReady") << status.dump();
+  EXPECT_EQ(status["predictive"].value("backfill", "").rfind("backfilled ", 0), 0u)
+      << status.dump();
   const std::string log = op->logTail(1 << 20);
   EXPECT_NE(log.find("backfilled"), std::string::npos) << log;
 }

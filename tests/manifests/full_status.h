@@ -26,6 +26,9 @@ inline controller::PolicyStatus fullPolicyStatus() {
   controller::setCondition(s.conditions, controller::kConditionScalingLimited, "False",
                            "DesiredWithinRange", "", 3, t0 - std::chrono::seconds(60));
   s.metric_failures = 1;
+  s.predictive =
+      controller::PredictiveStatus{"ForecastReady", "p90 forecast of cpu over the next 3m needs 7",
+                                   "backfilled 4032 points of metric cpu from 4032 returned"};
   s.behavior.initialized = true;
   s.behavior.recommendations = {{t0 - Duration(15'250), 5}, {t0 - Duration(250), 6}};
   s.behavior.scale_up_events = {{t0 - Duration(999), 2}};
