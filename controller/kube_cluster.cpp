@@ -98,6 +98,22 @@ Result<PolicyObject> policyFromJson(const json& object, Status* status_error) {
   return out;
 }
 
+std::string scaleTargetKey(std::string_view namespace_, std::string_view kind,
+                           std::string_view name) {
+  std::string key;
+  key.reserve(namespace_.size() + kind.size() + name.size() + 2);
+  key.append(namespace_).append("/").append(kind).append("/").append(name);
+  return key;
+}
+
+std::vector<std::string> scaleTargetOf(const json& object) {
+  const json* spec = member(object, "spec");
+  const json* target = spec != nullptr ? member(*spec, "scaleTargetRef") : nullptr;
+  if (target == nullptr) return {};
+  return {scaleTargetKey(stringAt(object, "metadata", "namespace"), stringAt(*target, "kind"),
+                         stringAt(*target, "name"))};
+}
+
 policies::PodInfo podFromJson(const json& pod) {
   policies::PodInfo info;
   info.name = stringAt(pod, "metadata", "name");
@@ -139,7 +155,10 @@ KubeCluster::KubeCluster(kube::Client& client, kube::RestMapper& mapper,
       events_(events),
       policies_(std::move(policies)),
       hpas_(std::move(hpas)),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  for (kube::Informer* informer : policies_) informer->addIndex(kScaleTargetIndex, scaleTargetOf);
+  for (kube::Informer* informer : hpas_) informer->addIndex(kScaleTargetIndex, scaleTargetOf);
+}
 
 Status KubeCluster::refuseUnlessLeader(const char* what) const {
   if (options_.may_write && !options_.may_write()) {
@@ -287,30 +306,20 @@ Result<std::vector<policies::PodInfo>> KubeCluster::listPods(const std::string& 
 Result<std::optional<std::string>> KubeCluster::otherManager(const ObjectKey& key,
                                                              const std::string& namespace_,
                                                              const policies::ScaleTargetRef& ref) {
-  auto same_target = [&](const json& target_ref) {
-    return stringAt(target_ref, "kind") == ref.kind && stringAt(target_ref, "name") == ref.name;
-  };
+  const std::string target = scaleTargetKey(namespace_, ref.kind, ref.name);
   for (kube::Informer* informer : hpas_) {
-    for (const kube::ObjectPtr& hpa : informer->list()) {
-      if (stringAt(*hpa, "metadata", "namespace") != namespace_) continue;
-      const json* spec = member(*hpa, "spec");
-      const json* target = spec != nullptr ? member(*spec, "scaleTargetRef") : nullptr;
-      if (target != nullptr && same_target(*target)) {
-        return std::optional<std::string>("HorizontalPodAutoscaler " + namespace_ + "/" +
-                                          stringAt(*hpa, "metadata", "name"));
-      }
+    for (const kube::ObjectPtr& hpa : informer->byIndex(kScaleTargetIndex, target)) {
+      return std::optional<std::string>("HorizontalPodAutoscaler " + namespace_ + "/" +
+                                        stringAt(*hpa, "metadata", "name"));
     }
   }
   kube::ObjectPtr self = cachedPolicy(key);
   if (self == nullptr) return std::optional<std::string>();
   const std::string self_created = stringAt(*self, "metadata", "creationTimestamp");
   for (kube::Informer* informer : policies_) {
-    for (const kube::ObjectPtr& other : informer->list()) {
+    for (const kube::ObjectPtr& other : informer->byIndex(kScaleTargetIndex, target)) {
       const std::string name = stringAt(*other, "metadata", "name");
-      if (stringAt(*other, "metadata", "namespace") != namespace_ || name == key.name) continue;
-      const json* spec = member(*other, "spec");
-      const json* target = spec != nullptr ? member(*spec, "scaleTargetRef") : nullptr;
-      if (target == nullptr || !same_target(*target)) continue;
+      if (name == key.name) continue;
       // The first one created keeps the target; ties (same second) go to the lower name.
       // RFC 3339 UTC timestamps of one format compare as strings.
       const std::string created = stringAt(*other, "metadata", "creationTimestamp");

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,12 +44,20 @@ struct KubeClusterOptions {
   std::function<bool()> may_write;
 };
 
+// The informer index of ScalingPolicies and HPAs by target: "<namespace>/<kind>/<name>" of
+// spec.scaleTargetRef (scaleTargetOf; scaleTargetKey builds one).
+inline constexpr char kScaleTargetIndex[] = "scaleTarget";
+std::string scaleTargetKey(std::string_view namespace_, std::string_view kind,
+                           std::string_view name);
+std::vector<std::string> scaleTargetOf(const nlohmann::json& object);
+
 class KubeCluster final : public Cluster {
  public:
   // `policies` are the ScalingPolicy informers (one per watched namespace, or one for all);
   // `hpas` the HorizontalPodAutoscaler informers for the same namespaces (may be empty when
   // the API server does not serve autoscaling/v2: then only other policies are checked).
-  // Everything must outlive the adapter.
+  // Everything must outlive the adapter. Adds an index of scaleTargetRef to each informer,
+  // so otherManager() is a lookup: REQUIRES the informers not started yet.
   KubeCluster(kube::Client& client, kube::RestMapper& mapper, kube::EventRecorder& events,
               std::vector<kube::Informer*> policies, std::vector<kube::Informer*> hpas,
               KubeClusterOptions options = {});

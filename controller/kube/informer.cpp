@@ -138,6 +138,43 @@ void Informer::notifyDelete(const nlohmann::json& object) {
   runHandlers(delete_handlers_, collection_, object);
 }
 
+void Informer::addIndex(std::string name, IndexFunc fn) {
+  std::unique_lock lock(cache_mu_);
+  indexes_[std::move(name)] = Index{std::move(fn), {}};
+}
+
+std::vector<ObjectPtr> Informer::byIndex(std::string_view name, std::string_view value) const {
+  std::shared_lock lock(cache_mu_);
+  std::vector<ObjectPtr> out;
+  auto index = indexes_.find(name);
+  if (index == indexes_.end()) return out;
+  auto keys = index->second.keys.find(value);
+  if (keys == index->second.keys.end()) return out;
+  out.reserve(keys->second.size());
+  for (const std::string& key : keys->second) {
+    auto it = cache_.find(key);
+    if (it != cache_.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
+void Informer::reindex(const std::string& key, const nlohmann::json* old_object,
+                       const nlohmann::json* new_object) {
+  for (auto& [name, index] : indexes_) {
+    if (old_object != nullptr) {
+      for (const std::string& value : index.fn(*old_object)) {
+        auto it = index.keys.find(value);
+        if (it == index.keys.end()) continue;
+        it->second.erase(key);
+        if (it->second.empty()) index.keys.erase(it);
+      }
+    }
+    if (new_object != nullptr) {
+      for (std::string& value : index.fn(*new_object)) index.keys[std::move(value)].insert(key);
+    }
+  }
+}
+
 Status Informer::relist(std::stop_token stop) {
   ListOptions list_options;
   list_options.label_selector = options_.label_selector;
@@ -150,6 +187,13 @@ Status Informer::relist(std::stop_token stop) {
     std::unique_lock lock(cache_mu_);
     delta = replaceCache(cache_, std::move(listed->items));
     resource_version_ = listed->resource_version;
+    if (!indexes_.empty()) {
+      for (const auto& object : delta.deleted) reindex(keyOf(*object), object.get(), nullptr);
+      for (const auto& [old_object, new_object] : delta.updated) {
+        reindex(keyOf(*new_object), old_object.get(), new_object.get());
+      }
+      for (const auto& object : delta.added) reindex(keyOf(*object), nullptr, object.get());
+    }
   }
   for (const auto& object : delta.deleted) notifyDelete(*object);
   for (const auto& [old_object, new_object] : delta.updated) notifyUpdate(*old_object, *new_object);
@@ -195,8 +239,10 @@ void Informer::apply(WatchEvent&& event) {
     if (it != cache_.end()) old = it->second;
     if (event.type == WatchEventType::kDeleted) {
       if (it != cache_.end()) cache_.erase(it);
+      reindex(key, old.get(), nullptr);
     } else {
       cache_[key] = object;
+      reindex(key, old.get(), object.get());
     }
     if (!version.empty()) resource_version_ = version;
   }

@@ -39,6 +39,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <stop_token>
 #include <string>
@@ -127,6 +128,17 @@ class Informer {
   // Every cached object, ordered by key.
   std::vector<ObjectPtr> list() const;
 
+  // An index function, as client-go's cache.IndexFunc: the values under which an object is
+  // found in an index (none: not indexed). E.g. "shop/Deployment/web" for a policy's
+  // scaleTargetRef, so that "who else scales this?" is one lookup, not a scan of the cache.
+  using IndexFunc = std::function<std::vector<std::string>(const nlohmann::json& object)>;
+  // Adds the index `name`, kept up to date with every change of the cache.
+  // REQUIRES: before start(); `name` not added yet.
+  void addIndex(std::string name, IndexFunc fn);
+  // The cached objects whose index `name` holds `value`, ordered by key; empty for an
+  // unknown index or value.
+  std::vector<ObjectPtr> byIndex(std::string_view name, std::string_view value) const;
+
   // The resourceVersion the cache is at (the list's, then the latest event's or bookmark's).
   std::string resourceVersion() const;
 
@@ -149,6 +161,10 @@ class Informer {
   // Waits `delay` or until stop is requested.
   void pause(std::stop_token stop, Duration delay);
   void setError(Status status);
+  // Moves `key` in every index from `old_object`'s values to `new_object`'s (either may be
+  // null). REQUIRES: cache_mu_ held exclusively.
+  void reindex(const std::string& key, const nlohmann::json* old_object,
+               const nlohmann::json* new_object);
 
   void notifyAdd(const nlohmann::json& object);
   void notifyUpdate(const nlohmann::json& old_object, const nlohmann::json& new_object);
@@ -163,9 +179,14 @@ class Informer {
   std::vector<ObjectHandler> delete_handlers_;
 
   mutable std::shared_mutex cache_mu_;
-  ObjectCache cache_;             // Guarded by cache_mu_.
-  std::string resource_version_;  // Guarded by cache_mu_.
-  Status last_error_;             // Guarded by cache_mu_.
+  ObjectCache cache_;  // Guarded by cache_mu_.
+  struct Index {
+    IndexFunc fn;
+    std::map<std::string, std::set<std::string>, std::less<>> keys;  // Value -> cache keys.
+  };
+  std::map<std::string, Index, std::less<>> indexes_;  // Guarded by cache_mu_ (set before start).
+  std::string resource_version_;                       // Guarded by cache_mu_.
+  Status last_error_;                                  // Guarded by cache_mu_.
 
   mutable std::mutex sync_mu_;
   mutable std::condition_variable sync_cv_;

@@ -207,6 +207,53 @@ TEST_F(InformerIntegrationTest, RelistsAfterCompactionAndDiffsTheCache) {
   ASSERT_TRUE(waitUntil([&] { return valueOf(informer.get(ns, "kept")) == "9"; }, kWait));
 }
 
+// An index follows every change of the cache: adds, updates that move an object to another
+// value, deletes, and the diff of a relist after a compaction.
+TEST_F(InformerIntegrationTest, IndexFollowsEventsAndRelists) {
+  const std::string ns = makeNamespace("index");
+  create(ns, "a", "red");
+  create(ns, "b", "red");
+  create(ns, "c", "blue");
+  Informer informer(*client_, kConfigMaps.inNamespace(ns),
+                    {.initial_backoff = std::chrono::seconds(1)});
+  informer.addIndex("value", [](const nlohmann::json& o) {
+    std::vector<std::string> values;
+    if (o.contains("data") && o["data"].contains("value")) values.push_back(o["data"]["value"]);
+    return values;
+  });
+  auto names = [&](const std::string& value) {
+    std::vector<std::string> out;
+    for (const ObjectPtr& o : informer.byIndex("value", value)) out.push_back(nameOf(*o));
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  informer.start();
+  ASSERT_TRUE(informer.waitForSync(kWait));
+  EXPECT_EQ(names("red"), (Names{"a", "b"}));
+  EXPECT_EQ(names("blue"), (Names{"c"}));
+  EXPECT_EQ(names("green"), Names{});
+  EXPECT_TRUE(informer.byIndex("no such index", "red").empty());
+
+  set(ns, "b", "blue");
+  ASSERT_TRUE(waitUntil([&] { return names("blue") == Names{"b", "c"}; }, kWait));
+  EXPECT_EQ(names("red"), (Names{"a"}));
+  remove(ns, "c");
+  ASSERT_TRUE(waitUntil([&] { return names("blue") == Names{"b"}; }, kWait));
+
+  // Changes the watch misses, found by the relist after a compaction.
+  ASSERT_TRUE(waitUntil([&] { return openWatches() == 1; }, kWait));
+  control("POST", "/_test/watches/drop");
+  ASSERT_TRUE(waitUntil([&] { return openWatches() == 0; }, kWait));
+  set(ns, "a", "green");
+  remove(ns, "b");
+  create(ns, "d", "red");
+  control("POST", "/_test/compact");
+  ASSERT_TRUE(waitUntil([&] { return informer.relists() == 1; }, kWait));
+  ASSERT_TRUE(waitUntil([&] { return names("green") == Names{"a"}; }, kWait));
+  EXPECT_EQ(names("red"), (Names{"d"}));
+  EXPECT_EQ(names("blue"), Names{});
+}
+
 // stop() cancels the open watch (the server sees its connection close) instead of waiting
 // for the server's timeout, and the cache stays readable.
 TEST_F(InformerIntegrationTest, StopCancelsTheWatch) {
