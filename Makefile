@@ -28,7 +28,8 @@ demo: build
 	$(GOVERNOR) simulate -f examples/simulations/nasa-web.yaml --report $(BUILD_DIR)/report
 
 # Every test: formatting and architecture checks, unit and integration tests, then the unit
-# tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# tests again under AddressSanitizer + UndefinedBehaviorSanitizer (building only what the
+# unit tests need: the target governor_unit_tests).
 test: test-build test-sanitize
 
 test-build: build
@@ -37,17 +38,17 @@ test-build: build
 test-sanitize: deps
 	$(CMAKE) -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DGOVERNOR_WERROR=ON \
 	  -DGOVERNOR_SANITIZE=ON -DGOVERNOR_BUILD_BENCH=OFF
-	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
+	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS) --target governor_unit_tests
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  $(CTEST) --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) -L unit
 
 format:
-	find base forecasting policies simulator controller cli tests bench \
+	find base forecasting policies rollouts simulator controller cli tests bench \
 	  -name '*.h' -o -name '*.cpp' | xargs clang-format -i
 
 format-check:
-	find base forecasting policies simulator controller cli tests bench \
+	find base forecasting policies rollouts simulator controller cli tests bench \
 	  -name '*.h' -o -name '*.cpp' | xargs clang-format --dry-run --Werror
 
 # Google Benchmarks (numbers recorded in docs/benchmarks.md); bench/hw_vs_r.sh compares

@@ -8,6 +8,7 @@
 
 #include "cli/forecast_command.h"
 #include "cli/operator_command.h"
+#include "cli/rollout_command.h"
 #include "cli/simulate_command.h"
 #include "cli/validate_command.h"
 
@@ -30,6 +31,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   addSimulateCommand(app, out, err, exit_code);
   addForecastCommand(app, out, err, exit_code);
   addOperatorCommand(app, out, err, exit_code);
+  addRolloutCommand(app, out, err, exit_code);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // The program name.

@@ -155,9 +155,23 @@ class SelectorParser {
 // Where in the template a variable lands.
 enum class Context { kCode, kDoubleQuoted, kSingleQuoted, kRaw, kComment };
 
+// "namespace, name, target, selector, args.a, args.b": what an unknown-variable error lists.
+std::string knownVariables(const TemplateSchema& schema) {
+  std::string out = schema.builtins ? "namespace, name, target, selector" : "";
+  for (const std::string& arg : schema.args) {
+    if (!out.empty()) out += ", ";
+    out += "args." + escapeStringLiteral(arg);
+  }
+  return out.empty() ? "none" : out;
+}
+
+constexpr std::string_view kArgsPrefix = "args.";
+
 // Scans a template as PromQL's lexer would and substitutes variables by context. With
 // `vars` null it only checks (validateQueryTemplate) and substitutes nothing useful.
-Result<std::string> renderTemplate(std::string_view tmpl, const TemplateVars* vars) {
+// `schema` says which variables are known.
+Result<std::string> renderTemplate(std::string_view tmpl, const TemplateVars* vars,
+                                   const TemplateSchema& schema) {
   std::string out;
   out.reserve(tmpl.size() + 64);
   Context ctx = Context::kCode;
@@ -176,6 +190,13 @@ Result<std::string> renderTemplate(std::string_view tmpl, const TemplateVars* va
       while (!var.empty() && isSpace(var.back())) var.remove_suffix(1);
       const std::string shown = "{{" + escapeStringLiteral(var) + "}}";
       const std::string* value = nullptr;
+      const bool builtin =
+          var == "selector" || var == "namespace" || var == "name" || var == "target";
+      const bool arg = var.substr(0, kArgsPrefix.size()) == kArgsPrefix &&
+                       schema.args.count(std::string(var.substr(kArgsPrefix.size()))) > 0;
+      if ((builtin && !schema.builtins) || (!builtin && !arg)) {
+        return fail(i, "unknown variable " + shown + " (known: " + knownVariables(schema) + ")");
+      }
       if (var == "selector") {
         if (ctx == Context::kDoubleQuoted || ctx == Context::kSingleQuoted ||
             ctx == Context::kRaw) {
@@ -200,8 +221,8 @@ Result<std::string> renderTemplate(std::string_view tmpl, const TemplateVars* va
         value = vars != nullptr ? &vars->name : nullptr;
       } else if (var == "target") {
         value = vars != nullptr ? &vars->target : nullptr;
-      } else {
-        return fail(i, "unknown variable " + shown + " (known: namespace, name, target, selector)");
+      } else if (vars != nullptr) {  // An arg the schema knows, so one of vars->args.
+        value = &vars->args.at(std::string(var.substr(kArgsPrefix.size())));
       }
       if (ctx == Context::kCode) {
         return fail(i, shown +
@@ -342,11 +363,13 @@ Result<std::string> selectorToMatchers(std::string_view selector) {
 }
 
 Result<std::string> renderQuery(std::string_view query_template, const TemplateVars& vars) {
-  return renderTemplate(query_template, &vars);
+  TemplateSchema schema;
+  for (const auto& [name, value] : vars.args) schema.args.insert(name);
+  return renderTemplate(query_template, &vars, schema);
 }
 
-Status validateQueryTemplate(std::string_view query_template) {
-  return renderTemplate(query_template, nullptr).status();
+Status validateQueryTemplate(std::string_view query_template, const TemplateSchema& schema) {
+  return renderTemplate(query_template, nullptr, schema).status();
 }
 
 }  // namespace governor::policies

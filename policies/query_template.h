@@ -1,7 +1,8 @@
 #pragma once
 
-// PromQL query templates: a ScalingPolicy's `prometheus.query` with variables, rendered so
-// that no value can change the query's structure.
+// PromQL query templates: a ScalingPolicy's `prometheus.query`, or an AnalysisTemplate
+// metric's `provider.prometheus.query`, with variables, rendered so that no value can change
+// the query's structure.
 //
 //   avg(rate(container_cpu_usage_seconds_total{namespace="{{namespace}}",
 //                                               pod=~"{{target}}-.*"}[2m]))
@@ -13,6 +14,9 @@
 //   {{target}}     spec.scaleTargetRef.name        } escaped for that literal
 //   {{selector}}   the target's label selector (the /scale's status.selector), as PromQL
 //                  label matchers: placed between a selector's braces, outside any string
+//   {{args.NAME}}  a named argument (an AnalysisTemplate's spec.args); a value, placed and
+//                  escaped like {{namespace}}. A ScalingPolicy has no args: there,
+//                  {{args.NAME}} is an unknown variable.
 //
 // Why the template's context matters: a value such as `a"} or vector(1) #` spliced in as
 // text would end the string and append its own query. Here the template is scanned as PromQL
@@ -32,7 +36,9 @@
 //
 // Thread-safety: pure functions.
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -47,20 +53,35 @@ struct TemplateVars {
   // {{selector}}, in Kubernetes string form ("app=web,tier in (a,b),!canary"). nullopt: not
   // known (a template that uses {{selector}} is then an error).
   std::optional<std::string> selector{};
+  // {{args.NAME}}: NAME -> value. A template that uses an arg not in the map is an error.
+  std::map<std::string, std::string> args{};
+};
+
+// The variables a template may use, for validateQueryTemplate. The default is a
+// ScalingPolicy's: the four built-ins and no args.
+struct TemplateSchema {
+  // {{namespace}}, {{name}}, {{target}} and {{selector}} are known. Default: true.
+  bool builtins = true;
+  // The NAMEs that {{args.NAME}} may use. Default: none.
+  std::set<std::string> args{};
 };
 
 // Renders `query_template` with `vars`, as the file comment says.
 // Returns the query. Errors (InvalidArgument; the message names the variable and its byte
 // offset in the template):
 //   an unknown variable ("query template, offset 12: unknown variable {{x}} (known:
-//   namespace, name, target, selector)"), an unterminated "{{", a value variable outside a
+//   namespace, name, target, selector)"; the list ends with the args of `vars`, as
+//   "args.NAME"), an unterminated "{{", a value variable outside a
 //   string literal, {{selector}} inside one, {{selector}} without a selector, a selector
 //   that does not parse, a backtick in a value placed in a raw string.
 Result<std::string> renderQuery(std::string_view query_template, const TemplateVars& vars);
 
 // Checks `query_template` as renderQuery would, without values (for spec validation, before
-// the target's selector is known). OK when every variable is known and well placed.
-Status validateQueryTemplate(std::string_view query_template);
+// the target's selector or the args' values are known). OK when every variable is known to
+// `schema` and well placed; otherwise the error renderQuery would give, where an unknown
+// variable lists what `schema` knows ("(known: args.service, args.namespace)", or
+// "(known: none)").
+Status validateQueryTemplate(std::string_view query_template, const TemplateSchema& schema = {});
 
 // `value` escaped to be the contents of a PromQL string literal delimited by `quote` ('"' or
 // '\''): `\` `quote` and control bytes escaped (\n, \r, \t, else \xHH); bytes that are not

@@ -3,6 +3,7 @@ file(GLOB_RECURSE files
   "${SOURCE_DIR}/base/*.h" "${SOURCE_DIR}/base/*.cpp"
   "${SOURCE_DIR}/forecasting/*.h" "${SOURCE_DIR}/forecasting/*.cpp"
   "${SOURCE_DIR}/policies/*.h" "${SOURCE_DIR}/policies/*.cpp"
+  "${SOURCE_DIR}/rollouts/*.h" "${SOURCE_DIR}/rollouts/*.cpp"
   "${SOURCE_DIR}/simulator/*.h" "${SOURCE_DIR}/simulator/*.cpp"
   "${SOURCE_DIR}/controller/*.h" "${SOURCE_DIR}/controller/*.cpp"
   "${SOURCE_DIR}/cli/*.h" "${SOURCE_DIR}/cli/*.cpp"

@@ -1,4 +1,4 @@
-# Fails when forecasting/ or policies/ include I/O, logging, network or controller headers, or
+# Fails when forecasting/, policies/ or rollouts/ include I/O, logging, network or controller headers, or
 # read the system clock: those layers are pure so that the operator and the simulator share
 # them exactly. (policies/ may read the IANA zone database through date/tz.h.)
 set(forbidden
@@ -7,7 +7,7 @@ set(forbidden
   "#include \"controller/" "#include \"simulator/" "#include \"cli/"
   "system_clock::now" "steady_clock::now" "high_resolution_clock::now" "std::time(" "getenv")
 set(failures "")
-foreach(layer forecasting policies)
+foreach(layer forecasting policies rollouts)
   file(GLOB_RECURSE files "${SOURCE_DIR}/${layer}/*.h" "${SOURCE_DIR}/${layer}/*.cpp")
   foreach(f ${files})
     file(READ "${f}" text)
