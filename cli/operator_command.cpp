@@ -115,10 +115,19 @@ void addOperatorCommand(CLI::App& app, std::ostream& /*out*/, std::ostream& err,
                   "Default Prometheus (or Thanos, Mimir, VictoriaMetrics) of every policy");
   cmd->add_option("--prometheus-bearer-token-file", o.prometheus_bearer_token_file,
                   "File with a bearer token for Prometheus (re-read when it changes)");
+  cmd->add_option("--prometheus-basic-auth-username", o.prometheus_basic_auth_username,
+                  "User name for HTTP basic auth to Prometheus (with a password file)");
+  cmd->add_option("--prometheus-basic-auth-password-file", o.prometheus_basic_auth_password_file,
+                  "File with the basic auth password for Prometheus (re-read when it changes)");
   cmd->add_option("--prometheus-ca-file", o.prometheus_ca_file, "CA bundle for Prometheus TLS");
+  cmd->add_flag("--prometheus-insecure-skip-tls-verify", o.prometheus_insecure_skip_tls_verify,
+                "Do not verify Prometheus's TLS certificate (test clusters only)");
   cmd->add_option("--prometheus-header", flags->prometheus_headers,
                   "Extra header for Prometheus, NAME=VALUE (repeatable; e.g. X-Scope-OrgID=t1)");
   cmd->add_option("--prometheus-timeout", flags->prometheus_timeout)->capture_default_str();
+  cmd->add_option("--prometheus-endpoints", o.prometheus_endpoints_file,
+                  "YAML file of the Prometheus endpoints a policy's prometheus.address may name, "
+                  "with their credentials (read at start-up; docs/prometheus.md)");
   cmd->add_option("--log-format", flags->log_format, "text or json")->capture_default_str();
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();

@@ -4,16 +4,20 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <shared_mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "base/duration.h"
 #include "controller/clock.h"
 #include "controller/health_server.h"
 #include "controller/kube/client.h"
@@ -26,6 +30,7 @@
 #include "controller/leader_election.h"
 #include "controller/operator_metrics.h"
 #include "controller/predictive_source.h"
+#include "controller/prometheus/endpoints_file.h"
 #include "controller/prometheus/metrics_source.h"
 #include "controller/reconciler.h"
 #include "controller/work_queue.h"
@@ -76,6 +81,39 @@ class NoMetricsSource final : public MetricsSource {
   }
 };
 
+// The default endpoint, as the --prometheus-* flags describe it.
+prom::PrometheusEndpoint defaultEndpoint(const OperatorOptions& o) {
+  prom::PrometheusEndpoint endpoint;
+  endpoint.url = o.prometheus_url;
+  endpoint.timeout = o.prometheus_timeout;
+  endpoint.bearer_token_file = o.prometheus_bearer_token_file;
+  endpoint.basic_auth_username = o.prometheus_basic_auth_username;
+  endpoint.basic_auth_password_file = o.prometheus_basic_auth_password_file;
+  endpoint.ca_file = o.prometheus_ca_file;
+  endpoint.insecure_skip_tls_verify = o.prometheus_insecure_skip_tls_verify;
+  endpoint.headers = o.prometheus_headers;
+  return endpoint;
+}
+
+// What an endpoint's log line says about it: how it authenticates and verifies TLS, and
+// which headers it sends. Never a credential or a header's value (a custom header may carry
+// an API key).
+std::string describeEndpoint(const prom::PrometheusEndpoint& e) {
+  std::string auth = "no credentials";
+  if (!e.bearer_token_file.empty()) auth = "bearer token from " + e.bearer_token_file;
+  if (!e.basic_auth_username.empty()) {
+    auth =
+        "basic auth as " + e.basic_auth_username + ", password from " + e.basic_auth_password_file;
+  }
+  std::string tls = e.insecure_skip_tls_verify ? "TLS NOT verified"
+                    : e.ca_file.empty()        ? "system CAs"
+                                               : "CAs from " + e.ca_file;
+  std::string headers;
+  for (const auto& [name, value] : e.headers) headers += (headers.empty() ? "" : ",") + name;
+  return e.url + " (" + auth + "; " + tls + "; timeout " + formatDuration(e.timeout) +
+         (headers.empty() ? "" : "; headers " + headers) + ")";
+}
+
 ScaleDirection directionOf(const policies::Decision& d) {
   if (d.replicas > d.current) return ScaleDirection::kUp;
   if (d.replicas < d.current) return ScaleDirection::kDown;
@@ -96,6 +134,10 @@ class Operator {
   void enqueueNamespace(const std::string& namespace_);
   Status lead(std::stop_token stop);
   void worker(Reconciler& reconciler);
+  // How long from now until `key`'s next evaluation is due, for a reconcile that started at
+  // `start` and asked to be requeued `after`; records that due time.
+  Duration untilNextDue(const ObjectKey& key, std::chrono::steady_clock::time_point start,
+                        Duration after);
   void publishGauges();
   bool cachesSynced() const;
 
@@ -119,6 +161,9 @@ class Operator {
   // The queue exists while this replica leads; handlers add to it under the lock.
   std::shared_mutex queue_mu_;
   WorkQueue* queue_ = nullptr;
+
+  std::mutex due_mu_;
+  std::map<ObjectKey, std::chrono::steady_clock::time_point> due_;  // Guarded by due_mu_.
 
   std::mutex state_mu_;
   std::condition_variable_any state_cv_;
@@ -154,13 +199,46 @@ Status Operator::setUp() {
     metric_source_ = std::make_unique<NoMetricsSource>();
     spdlog::warn("no --prometheus-url: policies with metrics will hold (schedules still work)");
   } else {
-    prom::PrometheusEndpoint endpoint;
-    endpoint.url = options_.prometheus_url;
-    endpoint.timeout = options_.prometheus_timeout;
-    endpoint.bearer_token_file = options_.prometheus_bearer_token_file;
-    endpoint.ca_file = options_.prometheus_ca_file;
-    endpoint.headers = options_.prometheus_headers;
-    auto source = prom::PrometheusMetricsSource::create(endpoint);
+    const prom::PrometheusEndpoint endpoint = defaultEndpoint(options_);
+    prom::EndpointsConfig endpoints;
+    if (!options_.prometheus_endpoints_file.empty()) {
+      auto loaded = prom::loadEndpointsConfig(options_.prometheus_endpoints_file);
+      if (!loaded.ok()) return loaded.status().withContext("--prometheus-endpoints");
+      endpoints = std::move(loaded).value();
+    }
+    // The default URL always selects the default endpoint (metrics_source.h); an entry for
+    // it would apply to the policies that name it but not to those that do not.
+    if (endpoints.by_address.contains(endpoint.url)) {
+      return invalidArgument("--prometheus-endpoints: " + options_.prometheus_endpoints_file +
+                             ": \"" + endpoint.url +
+                             "\" is --prometheus-url: configure the default endpoint with the "
+                             "--prometheus-* flags only");
+    }
+    spdlog::info("default Prometheus: {}", describeEndpoint(endpoint));
+    if (endpoint.insecure_skip_tls_verify) {
+      spdlog::warn(
+          "--prometheus-insecure-skip-tls-verify: the default Prometheus's certificate "
+          "is not verified; use it for test clusters only");
+    }
+    for (const auto& [address, configured] : endpoints.by_address) {
+      spdlog::info("Prometheus endpoint: {}", describeEndpoint(configured));
+      if (configured.insecure_skip_tls_verify) {
+        spdlog::warn(
+            "Prometheus endpoint {}: insecureSkipVerify: the certificate is not "
+            "verified; use it for test clusters only",
+            address);
+      }
+    }
+    if (!options_.prometheus_endpoints_file.empty()) {
+      spdlog::info("Prometheus addresses not in {}: {}", options_.prometheus_endpoints_file,
+                   endpoints.allow_unlisted_addresses
+                       ? "allowed, queried without credentials"
+                       : "refused (the metric fails with FailedGetMetrics)");
+    }
+    prom::MetricsSourceOptions source_options;
+    source_options.allow_unlisted_addresses = endpoints.allow_unlisted_addresses;
+    auto source = prom::PrometheusMetricsSource::create(endpoint, std::move(endpoints.by_address),
+                                                        source_options);
     if (!source.ok()) return source.status();
     history = source->get();
     metric_source_ = std::move(source).value();
@@ -278,6 +356,22 @@ void Operator::publishGauges() {
   metrics_->setWorkqueueDepth(queue_ != nullptr ? queue_->len() : 0);
 }
 
+Duration Operator::untilNextDue(const ObjectKey& key, std::chrono::steady_clock::time_point start,
+                                Duration after) {
+  // Fixed rate: the next evaluation is due `after` from when this one was due, not from when
+  // it ran, so a policy that waited in the queue (the burst of every policy at start-up, a
+  // slow API server) does not carry the delay into every later period. At least half of
+  // `after` from this start, so a late policy is not evaluated twice in a row. An early
+  // evaluation (a spec change) counts from its start.
+  std::lock_guard lock(due_mu_);
+  auto due = start;
+  if (auto it = due_.find(key); it != due_.end() && it->second < start) due = it->second;
+  const auto next_due = std::max(due + after, start + after / 2);
+  due_[key] = next_due;
+  return std::max(Duration(0), std::chrono::duration_cast<Duration>(
+                                   next_due - std::chrono::steady_clock::now()));
+}
+
 void Operator::worker(Reconciler& reconciler) {
   WorkQueue* queue = queue_;
   while (auto key = queue->get()) {
@@ -293,10 +387,10 @@ void Operator::worker(Reconciler& reconciler) {
     }
     RequeueDecision next = requeueDecisionFor(result);
     if (next.kind == RequeueDecision::Kind::kRequeueAfter) {
-      // Counted from the start of this reconcile, so a policy is evaluated every sync period,
-      // not every sync period plus the reconcile's own time (which would drift).
-      next.after =
-          std::max(Duration(0), next.after - std::chrono::duration_cast<Duration>(elapsed));
+      next.after = untilNextDue(*key, start, next.after);
+    } else {
+      std::lock_guard lock(due_mu_);
+      due_.erase(*key);
     }
     applyRequeueDecision(*queue, *key, next);
     queue->done(*key);
@@ -436,6 +530,68 @@ std::string defaultLeaderElectionNamespace(const std::string& service_account_di
   return "governor-system";
 }
 
+namespace {
+
+Status validatePrometheusOptions(const OperatorOptions& o) {
+  if (o.prometheus_url.empty()) {
+    // Without a default endpoint these settings would be ignored without a word.
+    const std::pair<bool, const char*> needs_url[] = {
+        {!o.prometheus_bearer_token_file.empty(), "--prometheus-bearer-token-file"},
+        {!o.prometheus_basic_auth_username.empty(), "--prometheus-basic-auth-username"},
+        {!o.prometheus_basic_auth_password_file.empty(), "--prometheus-basic-auth-password-file"},
+        {!o.prometheus_ca_file.empty(), "--prometheus-ca-file"},
+        {o.prometheus_insecure_skip_tls_verify, "--prometheus-insecure-skip-tls-verify"},
+        {!o.prometheus_headers.empty(), "--prometheus-header"},
+        {!o.prometheus_endpoints_file.empty(), "--prometheus-endpoints"},
+    };
+    for (const auto& [set, flag] : needs_url) {
+      if (set) return invalidArgument(std::string(flag) + ": needs --prometheus-url");
+    }
+    return Status();
+  }
+  const bool user = !o.prometheus_basic_auth_username.empty();
+  const bool password = !o.prometheus_basic_auth_password_file.empty();
+  if (user && !password) {
+    return invalidArgument(
+        "--prometheus-basic-auth-username: needs --prometheus-basic-auth-password-file");
+  }
+  if (password && !user) {
+    return invalidArgument(
+        "--prometheus-basic-auth-password-file: needs --prometheus-basic-auth-username");
+  }
+  if (user && !o.prometheus_bearer_token_file.empty()) {
+    return invalidArgument(
+        "--prometheus-bearer-token-file: cannot be combined with --prometheus-basic-auth-*: "
+        "choose one");
+  }
+  const Status valid = prom::validateEndpoint(defaultEndpoint(o));
+  if (valid.ok()) return valid;
+  // validateEndpoint names PrometheusEndpoint's fields; the user wrote flags.
+  std::string message = valid.message();
+  for (const auto& [field, flag] :
+       {std::pair<std::string_view, std::string_view>{
+            "basic_auth_username and basic_auth_password_file",
+            "--prometheus-basic-auth-username and --prometheus-basic-auth-password-file"},
+        {"bearer_token_file or basic auth",
+         "--prometheus-bearer-token-file or --prometheus-basic-auth-*"}}) {
+    if (size_t at = message.find(field); at != std::string::npos) {
+      message.replace(at, field.size(), flag);
+    }
+  }
+  for (const auto& [field, flag] :
+       {std::pair<std::string_view, std::string_view>{"url: ", "--prometheus-url: "},
+        {"timeout: ", "--prometheus-timeout: "},
+        {"headers: ", "--prometheus-header: "},
+        {"headers.", "--prometheus-header "}}) {
+    if (message.starts_with(field)) {
+      return invalidArgument(std::string(flag) + message.substr(field.size()));
+    }
+  }
+  return invalidArgument("--prometheus-*: " + message);
+}
+
+}  // namespace
+
 Status validateOperatorOptions(const OperatorOptions& o) {
   if (o.sync_period < Duration(1'000)) return invalidArgument("--sync-period: must be >= 1s");
   if (o.workers < 1 || o.workers > 64) return invalidArgument("--workers: must be in [1, 64]");
@@ -448,7 +604,7 @@ Status validateOperatorOptions(const OperatorOptions& o) {
       return invalidArgument("--leader-elect-lease-duration: must be whole seconds");
     }
   }
-  return Status();
+  return validatePrometheusOptions(o);
 }
 
 Status runOperator(const OperatorOptions& options, std::stop_token stop) {

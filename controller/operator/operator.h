@@ -65,12 +65,22 @@ struct OperatorOptions {
 
   // The default Prometheus of every policy: its URL (e.g. http://prometheus:9090) and
   // credentials from files. Default: "" (policies with metrics then fail to fetch them and
-  // hold, saying why).
+  // hold, saying why). The other prometheus_* fields need prometheus_url.
   std::string prometheus_url;
   std::string prometheus_bearer_token_file;
+  // HTTP basic auth: both or neither; exclusive with the bearer token. Default: "" (none).
+  std::string prometheus_basic_auth_username;
+  std::string prometheus_basic_auth_password_file;
   std::string prometheus_ca_file;
+  // Accept any certificate from the default Prometheus (logged as a warning). Default: false.
+  bool prometheus_insecure_skip_tls_verify = false;
   std::map<std::string, std::string> prometheus_headers;
   Duration prometheus_timeout{10'000};
+  // A YAML file (controller/prometheus/endpoints_file.h) configuring the endpoints a policy's
+  // `prometheus.address` may name, with their own credentials, and whether other addresses
+  // are allowed. Read once at start-up: a change needs a restart (the credential files it
+  // names are re-read on change). Default: "" (none: every address is unlisted and allowed).
+  std::string prometheus_endpoints_file;
 
   // How long start-up waits for the first list of every informer. Default: 60s.
   Duration cache_sync_timeout{60'000};
@@ -80,12 +90,16 @@ struct OperatorOptions {
 std::string defaultLeaderElectionNamespace(
     const std::string& service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount");
 
-// OK when the options are usable; InvalidArgument naming the flag otherwise.
+// OK when the options are usable; InvalidArgument naming the flag otherwise (e.g. a basic
+// auth user without a password file, a --prometheus-* setting without --prometheus-url, a
+// default endpoint that prom::validateEndpoint refuses). Reads no file.
 Status validateOperatorOptions(const OperatorOptions& options);
 
 // Runs the operator until `stop` is requested (returns OK) or it cannot go on: the Lease was
 // lost (Unavailable "leader election lost"), the caches did not sync in time, a listen
-// address is taken, the configuration is unusable (the error says which).
+// address is taken, the configuration is unusable (the error says which; an unreadable or
+// invalid --prometheus-endpoints file is InvalidArgument "--prometheus-endpoints: <path>:<line>:
+// <field>: <why>", one line per problem).
 Status runOperator(const OperatorOptions& options, std::stop_token stop);
 
 }  // namespace governor::controller
