@@ -42,6 +42,34 @@ void ManifestReader::rejectUnknown(const YAML::Node& node, const std::string& pa
   }
 }
 
+ManifestReader::Envelope ManifestReader::envelope(const YAML::Node& doc,
+                                                  std::string_view api_version,
+                                                  std::string_view kind) {
+  Envelope out;
+  if (!expectMap(doc, "(document)")) return out;
+  rejectUnknown(doc, "", {"apiVersion", "kind", "metadata", "spec", "status"});
+  auto version = string(doc, "", "apiVersion", true);
+  if (version && *version != api_version) {
+    error(doc["apiVersion"], "apiVersion",
+          "must be " + std::string(api_version) + ", got \"" + *version + "\"");
+  }
+  auto got_kind = string(doc, "", "kind", true);
+  if (got_kind && *got_kind != kind) {
+    error(doc["kind"], "kind", "must be " + std::string(kind) + ", got \"" + *got_kind + "\"");
+  }
+  auto section = [&](const char* field, YAML::Node& into) {
+    const YAML::Node node = doc[field];
+    if (!node.IsDefined()) {
+      error(doc, field, "required");
+    } else if (expectMap(node, field)) {
+      into = node;
+    }
+  };
+  section("metadata", out.metadata);
+  section("spec", out.spec);
+  return out;
+}
+
 bool ManifestReader::expectMap(const YAML::Node& node, const std::string& path) {
   if (node.IsMap()) return true;
   error(node, path, "must be a mapping, got " + kindName(node));

@@ -54,6 +54,17 @@ class ManifestReader {
   void rejectUnknown(const YAML::Node& node, const std::string& path,
                      std::initializer_list<std::string_view> known);
 
+  // The envelope every Governor object shares. Checks that `doc` is a mapping of apiVersion,
+  // kind, metadata, spec and status only, that apiVersion is `api_version` and kind is
+  // `kind`, and that metadata and spec are present mappings. Returns the metadata and spec
+  // nodes; one that is missing or not a mapping is returned as a null node, not a mapping
+  // (the error recorded): callers test IsMap().
+  struct Envelope {
+    YAML::Node metadata;
+    YAML::Node spec;
+  };
+  Envelope envelope(const YAML::Node& doc, std::string_view api_version, std::string_view kind);
+
   // Returns true if `node` is a mapping; otherwise records
   // "must be a mapping, got <kindName>" and returns false.
   bool expectMap(const YAML::Node& node, const std::string& path);

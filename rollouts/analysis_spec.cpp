@@ -56,30 +56,9 @@ class Parser : public ManifestReader {
 
 AnalysisTemplateSpec Parser::parseDocument(const YAML::Node& doc) {
   AnalysisTemplateSpec out;
-  if (!expectMap(doc, "(document)")) return out;
-  rejectUnknown(doc, "", {"apiVersion", "kind", "metadata", "spec", "status"});
-  auto api_version = string(doc, "", "apiVersion", true);
-  if (api_version && *api_version != policies::kApiVersion) {
-    error(doc["apiVersion"], "apiVersion",
-          "must be " + std::string(policies::kApiVersion) + ", got \"" + *api_version + "\"");
-  }
-  auto kind = string(doc, "", "kind", true);
-  if (kind && *kind != kAnalysisTemplateKind) {
-    error(doc["kind"], "kind",
-          "must be " + std::string(kAnalysisTemplateKind) + ", got \"" + *kind + "\"");
-  }
-  const YAML::Node metadata = doc["metadata"];
-  if (!metadata.IsDefined()) {
-    error(doc, "metadata", "required");
-  } else if (expectMap(metadata, "metadata")) {
-    parseMetadata(metadata, out);
-  }
-  const YAML::Node spec = doc["spec"];
-  if (!spec.IsDefined()) {
-    error(doc, "spec", "required");
-  } else if (expectMap(spec, "spec")) {
-    parseSpec(spec, out);
-  }
+  const Envelope e = envelope(doc, policies::kApiVersion, kAnalysisTemplateKind);
+  if (e.metadata.IsMap()) parseMetadata(e.metadata, out);
+  if (e.spec.IsMap()) parseSpec(e.spec, out);
   return out;
 }
 

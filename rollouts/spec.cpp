@@ -115,29 +115,9 @@ class Parser : public ManifestReader {
 
 RolloutSpec Parser::parseDocument(const YAML::Node& doc) {
   RolloutSpec out;
-  if (!expectMap(doc, "(document)")) return out;
-  rejectUnknown(doc, "", {"apiVersion", "kind", "metadata", "spec", "status"});
-  auto api_version = string(doc, "", "apiVersion", true);
-  if (api_version && *api_version != kApiVersion) {
-    error(doc["apiVersion"], "apiVersion",
-          "must be " + std::string(kApiVersion) + ", got \"" + *api_version + "\"");
-  }
-  auto kind = string(doc, "", "kind", true);
-  if (kind && *kind != kRolloutKind) {
-    error(doc["kind"], "kind", "must be " + std::string(kRolloutKind) + ", got \"" + *kind + "\"");
-  }
-  const YAML::Node metadata = doc["metadata"];
-  if (!metadata.IsDefined()) {
-    error(doc, "metadata", "required");
-  } else if (expectMap(metadata, "metadata")) {
-    parseMetadata(metadata, out);
-  }
-  const YAML::Node spec = doc["spec"];
-  if (!spec.IsDefined()) {
-    error(doc, "spec", "required");
-  } else if (expectMap(spec, "spec")) {
-    parseSpec(spec, out);
-  }
+  const Envelope e = envelope(doc, kApiVersion, kRolloutKind);
+  if (e.metadata.IsMap()) parseMetadata(e.metadata, out);
+  if (e.spec.IsMap()) parseSpec(e.spec, out);
   return out;
 }
 
