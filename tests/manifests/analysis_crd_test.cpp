@@ -31,11 +31,6 @@ constexpr char kAnalysisCrdPath[] = "manifests/crd/governor.io_analysistemplates
 constexpr char kSuccessRate[] = "examples/rollouts/analysis-success-rate.yaml";
 constexpr char kTemplates[] = "examples/rollouts/analysis-templates.yaml";
 
-std::string describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-         "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
 // One server for the suite, with the CRD installed: starting it is the slow part.
 class AnalysisCrdTest : public ::testing::Test {
  protected:
@@ -43,16 +38,11 @@ class AnalysisCrdTest : public ::testing::Test {
     auto started = TestApiServer::start({});
     ASSERT_TRUE(started.ok()) << started.status().message();
     server_ = std::move(started).value().release();
-    CommandResult crd = server_->kubectl({"apply", "-f", sourcePath(kAnalysisCrdPath)});
-    ASSERT_EQ(crd.exit_code, 0) << describe(crd);
-    const bool served = waitUntil(
-        [] {
-          return server_->kubectl({"get", "analysistemplates", "-A"}).exit_code == 0;
-        },
-        std::chrono::seconds(20), std::chrono::milliseconds(100));
-    ASSERT_TRUE(served) << server_->logTail();
+    const Status crd =
+        server_->applyAndWaitServed(sourcePath(kAnalysisCrdPath), "analysistemplates");
+    ASSERT_TRUE(crd.ok()) << crd.toString();
     CommandResult ns = server_->kubectl({"create", "namespace", "shop"});
-    ASSERT_EQ(ns.exit_code, 0) << describe(ns);
+    ASSERT_EQ(ns.exit_code, 0) << ns.describe();
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -89,10 +79,10 @@ TEST_F(AnalysisCrdTest, ExamplesAreAcceptedAndStoredIntact) {
       ASSERT_TRUE(from_file.ok()) << from_file.status().message();
 
       CommandResult r = server_->kubectl({"apply", "-f", "-"}, manifest);
-      ASSERT_EQ(r.exit_code, 0) << describe(r);
+      ASSERT_EQ(r.exit_code, 0) << r.describe();
       CommandResult got = server_->kubectl(
           {"get", "analysistemplate", from_file->name, "-n", from_file->namespace_, "-o", "json"});
-      ASSERT_EQ(got.exit_code, 0) << describe(got);
+      ASSERT_EQ(got.exit_code, 0) << got.describe();
       auto stored = rollouts::parseAnalysisTemplate(got.out, "stored " + from_file->name);
       ASSERT_TRUE(stored.ok()) << stored.status().message();
       EXPECT_EQ(*stored, *from_file) << got.out;
@@ -106,7 +96,7 @@ TEST_F(AnalysisCrdTest, PrinterColumnsAndShortName) {
   ASSERT_EQ(docs.size(), 1u);
   ASSERT_EQ(server_->kubectl({"apply", "-f", "-"}, emit(docs[0])).exit_code, 0);
   CommandResult r = server_->kubectl({"get", "atpl", "success-rate", "-n", "shop"});
-  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
   std::istringstream lines(r.out);
   std::string header;
   std::string row;
@@ -199,7 +189,7 @@ TEST_P(InvalidTemplateTest, SchemaAndParserRejectItNamingTheField) {
   // kubectl's default --validate=strict makes unknown fields errors on the server.
   CommandResult r = server_->kubectl({"apply", "--dry-run=server", "-f", "-"}, manifest);
   EXPECT_NE(r.exit_code, 0) << "the API server accepts:\n" << manifest;
-  EXPECT_NE(r.err.find(c.field), std::string::npos) << describe(r);
+  EXPECT_NE(r.err.find(c.field), std::string::npos) << r.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, InvalidTemplateTest, ::testing::ValuesIn(invalidCases()),

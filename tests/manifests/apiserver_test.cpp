@@ -35,11 +35,6 @@ namespace {
 
 constexpr char kEveryField[] = "tests/manifests/testdata/every-field.yaml";
 
-std::string describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-         "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
 // One server for the suite, with the CRD installed: starting it is the slow part.
 class ApiServerTest : public ::testing::Test {
  protected:
@@ -47,15 +42,8 @@ class ApiServerTest : public ::testing::Test {
     auto started = TestApiServer::start({});
     ASSERT_TRUE(started.ok()) << started.status().message();
     server_ = std::move(started).value().release();
-    CommandResult crd = server_->kubectl({"apply", "-f", sourcePath(kCrdPath)});
-    ASSERT_EQ(crd.exit_code, 0) << describe(crd);
-    // Established: the new resource is served (kubectl discovers it).
-    const bool served = waitUntil(
-        [] {
-          return server_->kubectl({"get", "scalingpolicies", "-A"}).exit_code == 0;
-        },
-        std::chrono::seconds(20), std::chrono::milliseconds(100));
-    ASSERT_TRUE(served) << server_->logTail();
+    const Status crd = server_->applyAndWaitServed(sourcePath(kCrdPath), "scalingpolicies");
+    ASSERT_TRUE(crd.ok()) << crd.toString();
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -70,7 +58,7 @@ class ApiServerTest : public ::testing::Test {
   static void ensureNamespace(const std::string& ns) {
     if (server_->kubectl({"get", "namespace", ns}).exit_code == 0) return;
     CommandResult r = server_->kubectl({"create", "namespace", ns});
-    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
   }
 
   static TestApiServer* server_;
@@ -101,7 +89,7 @@ TEST_P(ExampleTest, SchemaAndParserAcceptIt) {
   }
   EXPECT_GT(policies, 0) << path << " has no ScalingPolicy";
   CommandResult r = server_->kubectl({"apply", "--dry-run=server", "-f", path});
-  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
 }
 
 std::vector<std::string> examplesAndEveryField() {
@@ -225,7 +213,7 @@ TEST_P(InvalidSpecTest, SchemaAndParserRejectItNamingTheField) {
   // kubectl's default --validate=strict makes unknown fields errors on the server.
   CommandResult r = server_->kubectl({"apply", "--dry-run=server", "-f", "-"}, manifest);
   EXPECT_NE(r.exit_code, 0) << "the API server accepts:\n" << manifest;
-  EXPECT_NE(r.err.find(c.field), std::string::npos) << describe(r);
+  EXPECT_NE(r.err.find(c.field), std::string::npos) << r.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, InvalidSpecTest, ::testing::ValuesIn(invalidCases()),
@@ -250,7 +238,7 @@ class StatusTest : public ApiServerTest {
     const std::string ns = doc["metadata"]["namespace"].Scalar();
     ensureNamespace(ns);
     CommandResult r = server_->kubectl({"apply", "-f", "-"}, emit(doc));
-    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
     return ns;
   }
 
@@ -268,11 +256,11 @@ TEST_F(StatusTest, StoresWhatTheOperatorWritesUnchanged) {
   const controller::PolicyStatus original = fullPolicyStatus();
   const nlohmann::json written = controller::statusToJson(original);
   CommandResult patched = patchStatus(ns, "status-round-trip", written);
-  ASSERT_EQ(patched.exit_code, 0) << describe(patched);
+  ASSERT_EQ(patched.exit_code, 0) << patched.describe();
 
   CommandResult got =
       server_->kubectl({"get", "scalingpolicy", "status-round-trip", "-n", ns, "-o", "json"});
-  ASSERT_EQ(got.exit_code, 0) << describe(got);
+  ASSERT_EQ(got.exit_code, 0) << got.describe();
   const nlohmann::json stored = nlohmann::json::parse(got.out, nullptr, false);
   ASSERT_FALSE(stored.is_discarded()) << got.out;
   // Nothing pruned, nothing rewritten: the behavior state survives to the millisecond.
@@ -289,8 +277,8 @@ TEST_F(StatusTest, RejectsAConditionStatusOutsideTheEnum) {
   nlohmann::json status = controller::statusToJson(fullPolicyStatus());
   status["conditions"][0]["status"] = "Maybe";
   CommandResult r = patchStatus(ns, "status-enum", status);
-  EXPECT_NE(r.exit_code, 0) << describe(r);
-  EXPECT_NE(r.err.find("status.conditions[0].status"), std::string::npos) << describe(r);
+  EXPECT_NE(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("status.conditions[0].status"), std::string::npos) << r.describe();
 }
 
 TEST_F(StatusTest, PrinterColumnsShowTargetBoundsAndReplicas) {
@@ -298,11 +286,11 @@ TEST_F(StatusTest, PrinterColumnsShowTargetBoundsAndReplicas) {
   ASSERT_FALSE(ns.empty());
   CommandResult patched =
       patchStatus(ns, "printer-columns", controller::statusToJson(fullPolicyStatus()));
-  ASSERT_EQ(patched.exit_code, 0) << describe(patched);
+  ASSERT_EQ(patched.exit_code, 0) << patched.describe();
 
   // The short name, as users type it.
   CommandResult r = server_->kubectl({"get", "spol", "printer-columns", "-n", ns, "-o", "wide"});
-  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
   std::istringstream lines(r.out);
   std::string header;
   std::string row;
@@ -348,10 +336,10 @@ TEST_F(ApiServerTest, KustomizationApplies) {
 
   // And as users run it.
   CommandResult r = server_->kubectl({"apply", "-k", sourcePath("manifests")});
-  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
   CommandResult replicas = server_->kubectl({"get", "deployment", "governor-operator", "-n",
                                              "governor-system", "-o", "jsonpath={.spec.replicas}"});
-  ASSERT_EQ(replicas.exit_code, 0) << describe(replicas);
+  ASSERT_EQ(replicas.exit_code, 0) << replicas.describe();
   EXPECT_EQ(replicas.out, "2");
 }
 

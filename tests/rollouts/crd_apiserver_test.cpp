@@ -28,11 +28,6 @@ namespace {
 
 constexpr char kRolloutCrd[] = "manifests/crd/governor.io_rollouts.yaml";
 
-std::string describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-         "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
 // The Rollout examples (the folder also holds AnalysisTemplates, which have their own CRD).
 std::vector<std::string> rolloutExamples() {
   std::vector<std::string> out;
@@ -49,16 +44,10 @@ class RolloutCrdTest : public ::testing::Test {
     auto started = TestApiServer::start({});
     ASSERT_TRUE(started.ok()) << started.status().message();
     server_ = std::move(started).value().release();
-    CommandResult crd = server_->kubectl({"apply", "-f", sourcePath(kRolloutCrd)});
-    ASSERT_EQ(crd.exit_code, 0) << describe(crd);
-    const bool served = waitUntil(
-        [] {
-          return server_->kubectl({"get", "rollouts.governor.io", "-A"}).exit_code == 0;
-        },
-        std::chrono::seconds(20), std::chrono::milliseconds(100));
-    ASSERT_TRUE(served) << server_->logTail();
+    const Status crd = server_->applyAndWaitServed(sourcePath(kRolloutCrd), "rollouts.governor.io");
+    ASSERT_TRUE(crd.ok()) << crd.toString();
     CommandResult ns = server_->kubectl({"create", "namespace", "shop"});
-    ASSERT_EQ(ns.exit_code, 0) << describe(ns);
+    ASSERT_EQ(ns.exit_code, 0) << ns.describe();
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -82,7 +71,7 @@ TEST_P(ExampleTest, SchemaAndParserAcceptIt) {
   EXPECT_TRUE(parsed.ok()) << parsed.status().message();
   // kubectl's default --validate=strict: an unknown field is an error on the server.
   CommandResult r = server_->kubectl({"apply", "--dry-run=server", "-f", GetParam()});
-  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, ExampleTest, ::testing::ValuesIn(rolloutExamples()),
@@ -187,7 +176,7 @@ TEST_P(InvalidRolloutTest, SchemaAndParserRejectItNamingTheField) {
 
   CommandResult r = server_->kubectl({"apply", "--dry-run=server", "-f", "-"}, manifest);
   EXPECT_NE(r.exit_code, 0) << "the API server accepts:\n" << manifest;
-  EXPECT_NE(r.err.find(c.field), std::string::npos) << describe(r);
+  EXPECT_NE(r.err.find(c.field), std::string::npos) << r.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, InvalidRolloutTest, ::testing::ValuesIn(invalidCases()),
@@ -200,7 +189,7 @@ INSTANTIATE_TEST_SUITE_P(Table, InvalidRolloutTest, ::testing::ValuesIn(invalidC
 TEST_F(RolloutCrdTest, StatusPrinterColumnsAndScale) {
   CommandResult applied =
       server_->kubectl({"apply", "-f", sourcePath("examples/rollouts/canary.yaml")});
-  ASSERT_EQ(applied.exit_code, 0) << describe(applied);
+  ASSERT_EQ(applied.exit_code, 0) << applied.describe();
   const nlohmann::json status = {
       {"observedGeneration", 1},
       {"phase", "Progressing"},
@@ -266,16 +255,16 @@ TEST_F(RolloutCrdTest, StatusPrinterColumnsAndScale) {
   CommandResult patched =
       server_->kubectl({"patch", "rollout.governor.io", "web", "-n", "shop", "--subresource=status",
                         "--type=merge", "-p", nlohmann::json{{"status", status}}.dump()});
-  ASSERT_EQ(patched.exit_code, 0) << describe(patched);
+  ASSERT_EQ(patched.exit_code, 0) << patched.describe();
   CommandResult got =
       server_->kubectl({"get", "rollout.governor.io", "web", "-n", "shop", "-o", "json"});
-  ASSERT_EQ(got.exit_code, 0) << describe(got);
+  ASSERT_EQ(got.exit_code, 0) << got.describe();
   const auto stored = nlohmann::json::parse(got.out, nullptr, false);
   ASSERT_FALSE(stored.is_discarded()) << got.out;
   EXPECT_EQ(stored["status"], status) << stored["status"].dump();  // Nothing pruned.
 
   CommandResult table = server_->kubectl({"get", "gro", "web", "-n", "shop"});
-  ASSERT_EQ(table.exit_code, 0) << describe(table);
+  ASSERT_EQ(table.exit_code, 0) << table.describe();
   std::istringstream lines(table.out);
   std::string header;
   std::string row;
@@ -300,13 +289,13 @@ TEST_F(RolloutCrdTest, StatusPrinterColumnsAndScale) {
 
   CommandResult scaled =
       server_->kubectl({"scale", "rollout.governor.io", "web", "-n", "shop", "--replicas=14"});
-  ASSERT_EQ(scaled.exit_code, 0) << describe(scaled);
+  ASSERT_EQ(scaled.exit_code, 0) << scaled.describe();
   CommandResult replicas = server_->kubectl(
       {"get", "rollout.governor.io", "web", "-n", "shop", "-o", "jsonpath={.spec.replicas}"});
-  EXPECT_EQ(replicas.out, "14") << describe(replicas);
+  EXPECT_EQ(replicas.out, "14") << replicas.describe();
   CommandResult scale = server_->kubectl(
       {"get", "--raw", "/apis/governor.io/v1alpha1/namespaces/shop/rollouts/web/scale"});
-  ASSERT_EQ(scale.exit_code, 0) << describe(scale);
+  ASSERT_EQ(scale.exit_code, 0) << scale.describe();
   const auto s = nlohmann::json::parse(scale.out, nullptr, false);
   ASSERT_FALSE(s.is_discarded()) << scale.out;
   EXPECT_EQ(s["spec"]["replicas"], 14);

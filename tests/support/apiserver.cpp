@@ -207,6 +207,26 @@ CommandResult TestApiServer::kubectl(const std::vector<std::string>& args,
   return runCommand(argv, std::chrono::seconds(60), {}, stdin_data);
 }
 
+Status TestApiServer::applyAndWaitServed(const std::string& path, const std::string& resource,
+                                         std::chrono::milliseconds timeout) const {
+  const CommandResult applied = kubectl({"apply", "-f", path});
+  if (applied.exit_code != 0) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "kubectl apply -f " + path + ": exit " + std::to_string(applied.exit_code) +
+                      "\nstdout: " + applied.out + "\nstderr: " + applied.err);
+  }
+  const bool served = waitUntil(
+      [&] {
+        return kubectl({"get", resource, "-A"}).exit_code == 0;
+      },
+      timeout, std::chrono::milliseconds(100));
+  if (!served) {
+    return Status(StatusCode::kDeadlineExceeded,
+                  resource + " was not served after applying " + path + "\n" + logTail());
+  }
+  return Status();
+}
+
 Result<std::string> TestApiServer::control(const std::string& method, const std::string& path,
                                            const std::string& body) {
   std::vector<std::string> argv = {

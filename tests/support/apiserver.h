@@ -88,6 +88,13 @@ class TestApiServer {
   CommandResult kubectl(const std::vector<std::string>& args,
                         const std::string& stdin_data = "") const;
 
+  // Applies the manifest at `path` (typically a CRD) with kubectl, then waits up to `timeout`
+  // until `kubectl get <resource> -A` answers (a CRD's resource is served a moment after it is
+  // created). Returns OK; FailedPrecondition with kubectl's output when the apply fails;
+  // DeadlineExceeded with the server's log tail when the resource is never served.
+  Status applyAndWaitServed(const std::string& path, const std::string& resource,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+
   // Calls the test-only control API (e.g. "POST", "/_test/faults", "{...}") as admin.
   // Returns the response body on 2xx; Unavailable when the server cannot be reached;
   // otherwise an error whose message has the HTTP code and the body.

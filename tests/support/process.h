@@ -41,6 +41,12 @@ struct CommandResult {
   std::string out;     // Everything written to stdout.
   std::string err;     // Everything written to stderr (or why the command could not run).
   bool timed_out = false;
+
+  // "exit N (timed out)\nstdout: ...\nstderr: ...": for assertion messages.
+  std::string describe() const {
+    return "exit " + std::to_string(exit_code) + (timed_out ? " (timed out)" : "") +
+           "\nstdout: " + out + "\nstderr: " + err;
+  }
 };
 
 // Runs argv (argv[0] looked up in PATH) in its own process group, with `env` added to (and
