@@ -54,6 +54,12 @@ bool publishesReadyReplicas(const kube::ResourceMapping& m) {
                                m.resource == "replicasets");
 }
 
+// governor.io Rollouts: their status says whether an update is in progress, and counts the
+// ready pods of every revision.
+bool isRollout(const kube::ResourceMapping& m) {
+  return m.group == "governor.io" && m.resource == "rollouts";
+}
+
 }  // namespace
 
 kube::ResourceRef scalingPolicies(std::string namespace_) {
@@ -145,6 +151,38 @@ policies::PodInfo podFromJson(const json& pod) {
     }
   }
   return info;
+}
+
+std::optional<std::string> rolloutScaleDownHold(const json& rollout) {
+  const std::string phase = stringAt(rollout, "status", "phase");
+  const std::string canary = stringAt(rollout, "status", "canaryRevision");
+  const std::string stable = stringAt(rollout, "status", "stableRevision");
+  const bool moving = phase == "Progressing" || phase == "Paused";
+  const bool revisions_differ =
+      phase != "Healthy" && phase != "Aborted" && !canary.empty() && canary != stable;
+  if (!moving && !revisions_differ) return std::nullopt;
+
+  const json* spec = member(rollout, "spec");
+  const json* strategy = spec != nullptr ? member(*spec, "strategy") : nullptr;
+  const json* canary_spec = strategy != nullptr ? member(*strategy, "canary") : nullptr;
+  const bool blue_green = stringAt(rollout, "status", "strategy") == "BlueGreen" ||
+                          (strategy != nullptr && member(*strategy, "blueGreen") != nullptr);
+  std::string where;
+  if (blue_green) {
+    where = "blue-green";
+  } else if (auto step = intAt(rollout, "status", "currentStepIndex")) {
+    where = "step " + std::to_string(*step);
+    const json* steps = canary_spec != nullptr ? member(*canary_spec, "steps") : nullptr;
+    if (steps != nullptr && steps->is_array()) where += "/" + std::to_string(steps->size());
+  }
+  std::string out = "Rollout " + stringAt(rollout, "metadata", "namespace") + "/" +
+                    stringAt(rollout, "metadata", "name") + " is " +
+                    (phase.empty() ? std::string("updating") : phase);
+  if (!moving && !stable.empty()) {
+    where += (where.empty() ? "" : ", ") + std::string("revision ") + stable + " -> " + canary;
+  }
+  if (!where.empty()) out += " (" + where + ")";
+  return out;
 }
 
 KubeCluster::KubeCluster(kube::Client& client, kube::RestMapper& mapper,
@@ -266,6 +304,16 @@ Result<Scale> KubeCluster::getScale(const std::string& namespace_,
     if (!object.ok()) return object.status();
     out.ready_replicas =
         static_cast<int32_t>(intAt(*object, "status", "readyReplicas").value_or(0));
+  } else if (isRollout(*mapping)) {
+    auto object = client_.get(target);
+    if (!object.ok()) return object.status();
+    // A Rollout the controller has not reported on yet has no status: its pods are unknown
+    // (listed when needed), not zero.
+    if (member(*object, "status") != nullptr) {
+      out.ready_replicas =
+          static_cast<int32_t>(intAt(*object, "status", "readyReplicas").value_or(0));
+    }
+    out.scale_down_hold = rolloutScaleDownHold(*object);
   }
   return out;
 }

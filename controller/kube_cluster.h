@@ -2,7 +2,9 @@
 
 // The reconciler's Cluster port on a real API server: ScalingPolicies from informer caches,
 // /scale of any kind that serves it (found through discovery), pods, HPAs, Events, and the
-// ScalingPolicy /status subresource.
+// ScalingPolicy /status subresource. For a governor.io Rollout target, getScale also reads
+// the Rollout (one GET, as for a Deployment's ready count) and says whether it is mid-update
+// (Scale::scale_down_hold, rolloutScaleDownHold).
 //
 // Reads of policies come from the informers (never a GET per reconcile); /scale, pods and
 // the target's ready count are read live, because they are what the decision is made from.
@@ -114,5 +116,17 @@ Result<PolicyObject> policyFromJson(const nlohmann::json& object, Status* status
 
 // A Pod -> PodInfo (phase, deletion, the Ready condition and its transition, start time).
 policies::PodInfo podFromJson(const nlohmann::json& pod);
+
+// Whether a governor.io Rollout (the object as the API server returns it) is mid-update, so
+// that a ScalingPolicy on it must hold scale-downs (Scale::scale_down_hold): the reason, e.g.
+// "Rollout shop/web is Progressing (step 2/5)" (canary: status.currentStepIndex, numbered
+// from 0 as in the status, of the spec's steps) or "Rollout shop/web is Paused (blue-green)".
+// Mid-update means status.phase Progressing or Paused (a rollout paused for a person is still
+// mid-update), or, for Degraded or a status without a phase, status.canaryRevision set and
+// different from status.stableRevision. Healthy and Aborted are not mid-update whatever the
+// revisions say: an aborted update serves everything from the stable revision and may wait
+// days for a person, which is no reason to keep idle pods. Fields of the wrong type count as
+// absent; nullopt when not mid-update.
+std::optional<std::string> rolloutScaleDownHold(const nlohmann::json& rollout);
 
 }  // namespace governor::controller

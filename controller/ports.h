@@ -55,6 +55,12 @@ struct Scale {
   std::optional<int32_t> ready_replicas;
   std::string selector;  // status.selector, in label-selector string form.
   std::string resource_version;
+  // Set while the target is in the middle of an update that a scale-down would disturb (a
+  // governor.io Rollout whose status says Progressing or Paused, or whose canary revision is
+  // not yet the stable one): why, for people ("Rollout shop/web is Progressing (step 2/5)").
+  // The reconciler then holds scale-downs; scale-ups go through. nullopt: no update runs, or
+  // the kind has no notion of one.
+  std::optional<std::string> scale_down_hold;
 };
 
 // A Kubernetes Event about a ScalingPolicy.

@@ -23,6 +23,7 @@ bool sameStatus(const PolicyStatus& a, const PolicyStatus& b) {
 }
 
 constexpr const char* kReasonTargetManaged = "TargetManagedElsewhere";
+constexpr const char* kReasonScaleDownHeld = "ScaleDownHeld";
 
 // Whether some sample holds a finite value: the metrics were read at all.
 bool anyReadable(const std::map<std::string, policies::MetricSample>& samples) {
@@ -243,10 +244,24 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   // 5. Decide, from the persisted behavior state.
   policies::Decision decision = policies::decide(spec, obs, status.behavior, now, options_.engine);
 
-  // 6. Apply.
+  // 6. Apply. A scale-down of a target mid-update (a Rollout between revisions) is held: the
+  // count stays, the decision and the stabilization history keep the unheld recommendation,
+  // so the scale-down follows within one sync period of the update's end, as far as the
+  // stabilization window already allows it.
+  std::optional<std::string> hold;
+  if (scale->scale_down_hold && decision.replicas < decision.current) {
+    hold = "scale-down from " + std::to_string(decision.current) + " to " +
+           std::to_string(decision.replicas) + " held: " + *scale->scale_down_hold +
+           "; scale-ups go through";
+    const Condition* before = findCondition(status.conditions, kConditionScalingLimited);
+    if (before == nullptr || before->reason != kReasonScaleDownHeld) {
+      cluster_.recordEvent(key, Event{"Normal", kReasonScaleDownHeld, *hold, now});
+    }
+  }
+  const bool apply = decision.scale() && !hold;
   bool scaled = false;
   const std::string new_size = decision.scale() ? std::to_string(decision.replicas) : "";
-  if (decision.scale() && options_.dry_run) {
+  if (apply && options_.dry_run) {
     if (status.desired_replicas != decision.replicas || status.reason != decision.reason) {
       cluster_.recordEvent(
           key, Event{"Normal", "DryRunRescale",
@@ -256,7 +271,7 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
         status.conditions, kConditionAbleToScale, kTrue, "DryRun",
         "dry run: would scale from " + std::to_string(decision.current) + " to " + new_size, gen,
         now);
-  } else if (decision.scale()) {
+  } else if (apply) {
     Status updated = cluster_.updateScale(spec.namespace_, spec.scale_target_ref,
                                           scale->resource_version, decision.replicas);
     if (!updated.ok()) {
@@ -318,7 +333,10 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
     setCondition(status.conditions, kConditionScalingActive, kTrue, "ValidMetricFound",
                  "the replica count is computed from the metrics", gen, now);
   }
-  if (decision.limits.empty()) {
+  if (hold) {
+    setCondition(status.conditions, kConditionScalingLimited, kTrue, kReasonScaleDownHeld, *hold,
+                 gen, now);
+  } else if (decision.limits.empty()) {
     setCondition(status.conditions, kConditionScalingLimited, kFalse, "DesiredWithinRange",
                  "the desired count is within the acceptable range", gen, now);
   } else {
@@ -331,7 +349,7 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   Duration requeue = spec.sync_period ? Duration(*spec.sync_period) : options_.sync_period;
   if (decision.recheck_after) requeue = std::min(requeue, *decision.recheck_after);
   requeue = std::max(requeue, options_.min_requeue);
-  last_outcome_ = ReconcileOutcome{std::move(decision), scaled};
+  last_outcome_ = ReconcileOutcome{std::move(decision), scaled, std::move(hold)};
   if (!written.ok()) return written;
   return requeue;
 }

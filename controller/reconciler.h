@@ -31,6 +31,14 @@
 //      Normal event SuccessfulRescale "New size: N; reason: <message>". In dry-run: no write,
 //      no commit; a Normal event DryRunRescale "Would scale to N; ..." when the would-be count
 //      changes; AbleToScale reason DryRun.
+//      A scale-down while the Scale carries scale_down_hold (a Rollout mid-update) is not
+//      applied, in dry-run either: ScalingLimited=True ScaleDownHeld names the update, and a
+//      Normal event ScaleDownHeld is emitted when the hold begins (not every period).
+//      desiredReplicas, reason and message stay the unheld decision's, and the stabilization
+//      history keeps the unheld recommendation, as HPA's keeps recommendations whether or
+//      not they were applied: once the update ends, the scale-down happens at the next
+//      reconcile unless the window still remembers a higher recommendation. No scale event
+//      is recorded for a held decision, so rate limits and cooldowns do not count it.
 //   7. Status: observedGeneration, currentReplicas, desiredReplicas, lastScaleTime, reason and
 //      message, proposals, limits, behavior state and the conditions
 //        Ready           True: <decision reason>; False: InvalidSpec, FailedGetScale,
@@ -40,8 +48,8 @@
 //        ScalingActive   True: ValidMetricFound, ScheduleOnly; False: FailedGetMetrics,
 //                        ScalingDisabled, FailedListPods, InvalidSpec, FallbackReplicas,
 //                        TargetManagedElsewhere (the engine's reason)
-//        ScalingLimited  True: the last limit's reason (ScaleUpLimit, TooManyReplicas, ...);
-//                        False: DesiredWithinRange
+//        ScalingLimited  True: ScaleDownHeld, else the last limit's reason (ScaleUpLimit,
+//                        TooManyReplicas, ...); False: DesiredWithinRange
 //        InvalidSpec     True: InvalidSpec; False: SpecValid
 //
 // Returns, on success, when to reconcile the key again: min(sync period (the policy's
@@ -88,6 +96,8 @@ struct ReconcilerOptions {
 struct ReconcileOutcome {
   policies::Decision decision;
   bool scaled = false;  // /scale was written.
+  // Set when a scale-down was held because the target is mid-update: the condition message.
+  std::optional<std::string> held;
 };
 
 class Reconciler {

@@ -116,6 +116,12 @@ const InMemoryCluster::Target& InMemoryCluster::target(const std::string& namesp
   return t == nullptr ? kNone : *t;
 }
 
+void InMemoryCluster::setScaleDownHold(const std::string& namespace_, const std::string& kind,
+                                       const std::string& name, std::optional<std::string> reason) {
+  auto found = targets_.find(std::tie(namespace_, kind, name));
+  if (found != targets_.end()) found->second.scale_down_hold = std::move(reason);
+}
+
 int32_t InMemoryCluster::specReplicas(const std::string& namespace_, const std::string& kind,
                                       const std::string& name) const {
   return target(namespace_, kind, name).replicas;
@@ -197,6 +203,7 @@ Result<controller::Scale> InMemoryCluster::getScale(const std::string& namespace
   scale.ready_replicas = readyCount(*t, clock_.now());
   scale.selector = t->selector;
   scale.resource_version = std::to_string(t->version);
+  scale.scale_down_hold = t->scale_down_hold;
   return scale;
 }
 

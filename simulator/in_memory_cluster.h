@@ -56,6 +56,11 @@ class InMemoryCluster final : public controller::Cluster {
   void addTarget(const std::string& namespace_, const std::string& kind, const std::string& name,
                  int32_t replicas, Duration startup);
 
+  // Sets (or, with nullopt, clears) the target's Scale::scale_down_hold, as KubeCluster
+  // reports a Rollout mid-update. REQUIRES: the target exists.
+  void setScaleDownHold(const std::string& namespace_, const std::string& kind,
+                        const std::string& name, std::optional<std::string> reason);
+
   // The target's spec.replicas, pods that exist, and pods ready as of the clock's now().
   // REQUIRES: the target exists.
   int32_t specReplicas(const std::string& namespace_, const std::string& kind,
@@ -108,6 +113,7 @@ class InMemoryCluster final : public controller::Cluster {
     int64_t version = 1;
     int64_t next_pod = 1;
     std::string selector;
+    std::optional<std::string> scale_down_hold;
     std::vector<Pod> pods;  // Creation order: oldest first.
   };
   using TargetKey = std::tuple<std::string, std::string, std::string>;

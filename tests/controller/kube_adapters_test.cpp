@@ -1,6 +1,7 @@
 // The adapters between API objects and the reconciler's types: what the operator reads from
 // the API server must become exactly what the in-memory cluster hands the reconciler.
 
+#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -127,6 +128,89 @@ TEST(PodFromJsonTest, ReadsTimes) {
                       "lastTransitionTime": "2026-11-26T04:00:30Z"}]}})"));
   EXPECT_EQ(info.start_time, at("2026-11-26T04:00:00Z"));
   EXPECT_EQ(info.ready_transition, at("2026-11-26T04:00:30Z"));
+}
+
+// A Rollout as the API server returns it, with `status` (JSON) and a canary of 5 steps, or a
+// blue-green strategy.
+json rollout(const char* status, bool blue_green = false) {
+  json r = json::parse(R"({
+    "apiVersion": "governor.io/v1alpha1", "kind": "Rollout",
+    "metadata": {"name": "web", "namespace": "shop", "generation": 2},
+    "spec": {"replicas": 10, "strategy": {"canary": {"steps": [
+      {"setWeight": 10}, {"pause": {}}, {"setWeight": 50}, {"pause": {"duration": "5m"}},
+      {"setWeight": 80}]}}}
+  })");
+  if (blue_green) {
+    r["spec"]["strategy"] = json::parse(R"({"blueGreen": {"activeService": "web"}})");
+  }
+  if (status != nullptr) r["status"] = json::parse(status);
+  return r;
+}
+
+struct HoldCase {
+  const char* name;
+  const char* status;  // nullptr: none.
+  bool blue_green;
+  std::optional<std::string> hold;
+};
+
+class RolloutScaleDownHoldTest : public testing::TestWithParam<HoldCase> {};
+
+TEST_P(RolloutScaleDownHoldTest, HoldsWhileAnUpdateIsInProgress) {
+  const HoldCase& c = GetParam();
+  EXPECT_EQ(rolloutScaleDownHold(rollout(c.status, c.blue_green)), c.hold);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, RolloutScaleDownHoldTest,
+    testing::Values(
+        HoldCase{"Progressing",
+                 R"({"phase": "Progressing", "currentStepIndex": 2, "stableRevision": "a",
+                     "canaryRevision": "b"})",
+                 false, "Rollout shop/web is Progressing (step 2/5)"},
+        // Waiting for a person is still mid-update.
+        HoldCase{"PausedForAPerson",
+                 R"({"phase": "Paused", "currentStepIndex": 1, "stableRevision": "a",
+                     "canaryRevision": "b"})",
+                 false, "Rollout shop/web is Paused (step 1/5)"},
+        HoldCase{"BlueGreenPaused",
+                 R"({"phase": "Paused", "strategy": "BlueGreen", "stableRevision": "a",
+                     "canaryRevision": "b", "currentStepIndex": 0})",
+                 true, "Rollout shop/web is Paused (blue-green)"},
+        HoldCase{"Healthy",
+                 R"({"phase": "Healthy", "currentStepIndex": 5, "stableRevision": "b",
+                     "canaryRevision": "b"})",
+                 false, std::nullopt},
+        // Everything is back on stable; a person may take days to retry.
+        HoldCase{"AbortedDoesNotHold",
+                 R"({"phase": "Aborted", "currentStepIndex": 3, "stableRevision": "a",
+                     "canaryRevision": "b"})",
+                 false, std::nullopt},
+        HoldCase{"DegradedMidUpdate",
+                 R"({"phase": "Degraded", "currentStepIndex": 2, "stableRevision": "a",
+                     "canaryRevision": "b"})",
+                 false, "Rollout shop/web is Degraded (step 2/5, revision a -> b)"},
+        HoldCase{"DegradedNoUpdate",
+                 R"({"phase": "Degraded", "stableRevision": "a", "canaryRevision": "a"})", false,
+                 std::nullopt},
+        HoldCase{"NoPhaseYetRevisionsDiffer", R"({"stableRevision": "a", "canaryRevision": "b"})",
+                 false, "Rollout shop/web is updating (revision a -> b)"},
+        HoldCase{"NeverReported", nullptr, false, std::nullopt},
+        HoldCase{"EmptyStatus", "{}", false, std::nullopt},
+        // Bad input is absent, never a crash.
+        HoldCase{"WrongTypes",
+                 R"({"phase": 3, "currentStepIndex": "two", "canaryRevision": ["b"]})", false,
+                 std::nullopt},
+        HoldCase{"StatusNotAnObject", "[]", false, std::nullopt},
+        HoldCase{"BadStepIndexStillHolds", R"({"phase": "Progressing", "currentStepIndex": "two"})",
+                 false, "Rollout shop/web is Progressing"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(RolloutScaleDownHoldShapesTest, StepsOfTheWrongTypeAreLeftOut) {
+  json r = rollout(R"({"phase": "Progressing", "currentStepIndex": 1})");
+  r["spec"]["strategy"]["canary"]["steps"] = "many";
+  EXPECT_EQ(rolloutScaleDownHold(r), "Rollout shop/web is Progressing (step 1)");
+  EXPECT_EQ(rolloutScaleDownHold(json::parse("[]")), std::nullopt);
 }
 
 TEST(LeaseFromJsonTest, ReadsMicroTimes) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -437,6 +438,199 @@ TEST_F(ReconcilerTest, FallbackAfterConsecutiveMetricFailures) {
   clock_.advance(seconds(15));
   ASSERT_TRUE(reconciler.reconcile(kKey).ok());
   EXPECT_EQ(status().metric_failures, 0);
+}
+
+// A ScalingPolicy on a Rollout: while the Rollout is mid-update (the adapter sets
+// Scale::scale_down_hold), scale-downs wait and scale-ups go through.
+constexpr char kProgressing[] = "Rollout shop/web is Progressing (step 2/5)";
+
+std::string rolloutManifest(const std::string& extra_spec = "", int max_replicas = 20) {
+  std::string m = manifest(extra_spec, max_replicas);
+  const std::string deployment = "apiVersion: apps/v1, kind: Deployment";
+  m.replace(m.find(deployment), deployment.size(),
+            "apiVersion: governor.io/v1alpha1, kind: Rollout");
+  return m;
+}
+
+class RolloutHoldTest : public testing::Test {
+ protected:
+  RolloutHoldTest() : clock_(kT0), cluster_(clock_) {
+    cluster_.addTarget("shop", "Rollout", "web", 4, Duration(0));
+  }
+
+  const PolicyStatus& status() const { return cluster_.policy(kKey)->status; }
+  const Condition& limited() const {
+    const Condition* c = findCondition(status().conditions, kConditionScalingLimited);
+    static const Condition kMissing{"missing", "", "", "", {}, 0};
+    EXPECT_NE(c, nullptr);
+    return c == nullptr ? kMissing : *c;
+  }
+  int32_t replicas() const { return cluster_.specReplicas("shop", "Rollout", "web"); }
+  std::vector<std::string> eventReasons() const {
+    std::vector<std::string> out;
+    for (const auto& [key, event] : cluster_.events()) out.push_back(event.reason);
+    return out;
+  }
+  void hold(std::optional<std::string> reason) {
+    cluster_.setScaleDownHold("shop", "Rollout", "web", std::move(reason));
+  }
+
+  ManualClock clock_;
+  InMemoryCluster cluster_;
+  FakeMetrics metrics_;
+};
+
+struct HoldCase {
+  const char* name;
+  double cpu;  // Utilization of the 4 pods, against a 60% target.
+  bool mid_update;
+  bool dry_run;
+  int max_replicas;
+  int32_t replicas_after;
+  int32_t desired;
+  const char* limited_reason;
+  std::vector<std::string> events;
+};
+
+class RolloutHoldTableTest : public RolloutHoldTest,
+                             public testing::WithParamInterface<HoldCase> {};
+
+TEST_P(RolloutHoldTableTest, HoldsScaleDownsOnly) {
+  const HoldCase& c = GetParam();
+  // No scale-down stabilization: the decision is the proposal, so each case is one reconcile.
+  cluster_.applyPolicy(kKey,
+                       rolloutManifest("  behavior: {scaleDown: {stabilizationWindowSeconds: 0}}\n",
+                                       c.max_replicas));
+  if (c.mid_update) hold(kProgressing);
+  ReconcilerOptions options;
+  options.dry_run = c.dry_run;
+  Reconciler reconciler(cluster_, metrics_, clock_, options);
+  metrics_.value = c.cpu;
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+
+  EXPECT_EQ(replicas(), c.replicas_after);
+  EXPECT_EQ(status().current_replicas, 4);
+  EXPECT_EQ(status().desired_replicas, c.desired) << "the unheld decision";
+  EXPECT_EQ(limited().reason, c.limited_reason) << limited().message;
+  EXPECT_EQ(eventReasons(), c.events);
+  ASSERT_TRUE(reconciler.lastOutcome().has_value());
+  const bool held = std::string(c.limited_reason) == "ScaleDownHeld";
+  EXPECT_EQ(reconciler.lastOutcome()->held.has_value(), held);
+  if (held) {
+    EXPECT_EQ(limited().status, "True");
+    EXPECT_EQ(limited().message, "scale-down from 4 to " + std::to_string(c.desired) +
+                                     " held: " + kProgressing + "; scale-ups go through");
+    EXPECT_EQ(cluster_.events().at(0).second.type, "Normal");
+    EXPECT_EQ(cluster_.events().at(0).second.message, limited().message);
+    EXPECT_EQ(cluster_.scaleWrites(), 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, RolloutHoldTableTest,
+    testing::Values(
+        // 4 pods at 15% of 60%: 1.
+        HoldCase{"ScaleDownIsHeld", 15, true, false, 20, 4, 1, "ScaleDownHeld", {"ScaleDownHeld"}},
+        // 4 pods at 90%: 6.
+        HoldCase{"ScaleUpGoesThrough",
+                 90,
+                 true,
+                 false,
+                 20,
+                 6,
+                 6,
+                 "DesiredWithinRange",
+                 {"SuccessfulRescale"}},
+        HoldCase{"AtTargetNothingToHold", 60, true, false, 20, 4, 4, "DesiredWithinRange", {}},
+        HoldCase{"NoUpdateScalesDown",
+                 15,
+                 false,
+                 false,
+                 20,
+                 1,
+                 1,
+                 "DesiredWithinRange",
+                 {"SuccessfulRescale"}},
+        // A lowered maximum is a scale-down too: the update keeps its pods until it ends.
+        HoldCase{"ABoundIsHeldToo", 60, true, false, 3, 4, 3, "ScaleDownHeld", {"ScaleDownHeld"}},
+        HoldCase{"NoUpdateBoundApplies",
+                 60,
+                 false,
+                 false,
+                 3,
+                 3,
+                 3,
+                 "TooManyReplicas",
+                 {"SuccessfulRescale"}},
+        // Dry run reports the hold instead of a would-be scale-down.
+        HoldCase{"DryRunHeldToo", 15, true, true, 20, 4, 1, "ScaleDownHeld", {"ScaleDownHeld"}},
+        HoldCase{
+            "DryRunNoUpdate", 15, false, true, 20, 4, 1, "DesiredWithinRange", {"DryRunRescale"}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// With the default 300 s scale-down window: the recommendations made during the hold are
+// kept, so the scale-down happens at the first reconcile after the update ends instead of a
+// window later; one event for the whole hold; the condition follows the rollout's step.
+TEST_F(RolloutHoldTest, ReleasedPromptlyWhenTheRolloutEndsWithOneEvent) {
+  cluster_.applyPolicy(kKey, rolloutManifest());
+  hold(kProgressing);
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  metrics_.value = 60;  // At target: 4.
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  metrics_.value = 15;  // From now on the policy wants 1.
+  bool stabilized_first = false;
+  for (int t = 15; t <= 450; t += 15) {
+    clock_.set(kT0 + seconds(t));
+    ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+    ASSERT_EQ(replicas(), 4) << "at " << t << "s";
+    // Within the window the stabilized decision is no scale-down: nothing to hold.
+    if (t < 300) stabilized_first = stabilized_first || limited().reason == "ScaleDownStabilized";
+  }
+  EXPECT_TRUE(stabilized_first);
+  EXPECT_EQ(limited().reason, "ScaleDownHeld");
+  EXPECT_EQ(status().desired_replicas, 1);
+  EXPECT_EQ(eventReasons(), std::vector<std::string>{"ScaleDownHeld"});
+
+  // The rollout moves on: the message follows, without another event.
+  hold("Rollout shop/web is Progressing (step 3/5)");
+  clock_.set(kT0 + seconds(465));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_NE(limited().message.find("(step 3/5)"), std::string::npos) << limited().message;
+  EXPECT_EQ(cluster_.events().size(), 1u);
+
+  // Healthy: the adapter clears the hold; the scale-down happens at once.
+  hold(std::nullopt);
+  clock_.set(kT0 + seconds(480));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(replicas(), 1) << status().reason << ": " << status().message;
+  EXPECT_EQ(limited().status, "False");
+  EXPECT_EQ(eventReasons(), (std::vector<std::string>{"ScaleDownHeld", "SuccessfulRescale"}));
+  EXPECT_EQ(status().behavior.scale_down_events.size(), 1u) << "the held periods scaled nothing";
+}
+
+// A second update later is a new hold: a new event.
+TEST_F(RolloutHoldTest, EachHoldIsOneEvent) {
+  cluster_.applyPolicy(
+      kKey, rolloutManifest("  behavior: {scaleDown: {stabilizationWindowSeconds: 0}}\n"));
+  Reconciler reconciler(cluster_, metrics_, clock_);
+  hold(kProgressing);
+  metrics_.value = 30;  // 4 pods at 30%: 2.
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  clock_.advance(seconds(15));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  hold(std::nullopt);
+  clock_.advance(seconds(15));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  ASSERT_EQ(replicas(), 2);
+  hold("Rollout shop/web is Paused (step 1/5)");
+  metrics_.value = 15;  // 2 pods at 15%: 1.
+  clock_.advance(seconds(15));
+  ASSERT_TRUE(reconciler.reconcile(kKey).ok());
+  EXPECT_EQ(replicas(), 2);
+  EXPECT_EQ(eventReasons(),
+            (std::vector<std::string>{"ScaleDownHeld", "SuccessfulRescale", "ScaleDownHeld"}));
+  EXPECT_NE(cluster_.events().back().second.message.find("is Paused (step 1/5)"),
+            std::string::npos);
 }
 
 }  // namespace
