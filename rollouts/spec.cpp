@@ -152,13 +152,14 @@ void Parser::parseMetadata(const YAML::Node& node, RolloutSpec& out) {
 void Parser::parseSpec(const YAML::Node& node, RolloutSpec& out) {
   rejectUnknown(node, "spec",
                 {"replicas", "selector", "template", "strategy", "revisionHistoryLimit",
-                 "progressDeadlineSeconds"});
+                 "progressDeadlineSeconds", "paused"});
   out.replicas =
       static_cast<int32_t>(integer(node, "spec", "replicas", false, 0, kInt32Max).value_or(1));
   out.revision_history_limit = static_cast<int32_t>(
       integer(node, "spec", "revisionHistoryLimit", false, 0, kInt32Max).value_or(10));
   out.progress_deadline =
       Seconds(integer(node, "spec", "progressDeadlineSeconds", false, 1, kInt32Max).value_or(600));
+  out.paused = boolean(node, "spec", "paused").value_or(false);
 
   const YAML::Node selector = node["selector"];
   bool selector_ok = false;

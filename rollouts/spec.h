@@ -195,6 +195,9 @@ struct RolloutSpec {
   int32_t revision_history_limit = 10;  // Default: 10. Old ReplicaSets kept (scaled to 0).
   Seconds progress_deadline{600};       // progressDeadlineSeconds. Default: 600.
   std::variant<CanaryStrategy, BlueGreenStrategy> strategy;  // Exactly one.
+  // spec.paused: hold an update where it is (no step advance, no promotion; analyses keep
+  // measuring, scaling still works). Default: false.
+  bool paused = false;
 
   // The strategy, or nullptr when the Rollout uses the other one.
   const CanaryStrategy* canary() const { return std::get_if<CanaryStrategy>(&strategy); }

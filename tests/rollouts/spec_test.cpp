@@ -185,6 +185,13 @@ TEST(RolloutSpecTest, CanaryDefaults) {
   EXPECT_FALSE(c.traffic_routing.has_value());
   EXPECT_TRUE(c.stable_service.empty());
   EXPECT_TRUE(c.canary_service.empty());
+  EXPECT_FALSE(got->paused);
+}
+
+TEST(RolloutSpecTest, PausedIsRead) {
+  auto got = parseRollout(document("  paused: true\n  strategy: {canary: {}}\n"), "paused.yaml");
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_TRUE(got->paused);
 }
 
 TEST(RolloutSpecTest, BlueGreenDefaults) {
@@ -340,6 +347,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "spec.replicas: must be an integer, got \"2.5\""},
         BadCase{"NegativeHistory", specWith("  revisionHistoryLimit: -1\n"),
                 "bad.yaml:10: spec.revisionHistoryLimit: must be >= 0, got -1"},
+        BadCase{"PausedNotABoolean", specWith("  paused: maybe\n"),
+                "bad.yaml:10: spec.paused: must be true or false, got \"maybe\""},
         BadCase{"ZeroDeadline", specWith("  progressDeadlineSeconds: 0\n"),
                 "bad.yaml:10: spec.progressDeadlineSeconds: must be >= 1, got 0"},
         BadCase{"MissingSelector",
