@@ -128,6 +128,8 @@ void addOperatorCommand(CLI::App& app, std::ostream& /*out*/, std::ostream& err,
   cmd->add_option("--prometheus-endpoints", o.prometheus_endpoints_file,
                   "YAML file of the Prometheus endpoints a policy's prometheus.address may name, "
                   "with their credentials (read at start-up; docs/prometheus.md)");
+  cmd->add_flag("--disable-rollouts", o.disable_rollouts,
+                "Do not run the rollout controller (no Rollout or ReplicaSet watches)");
   cmd->add_option("--log-format", flags->log_format, "text or json")->capture_default_str();
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();

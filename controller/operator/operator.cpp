@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <shared_mutex>
 #include <string>
@@ -27,12 +28,14 @@
 #include "controller/kube/rest_mapper.h"
 #include "controller/kube_cluster.h"
 #include "controller/kube_lease_store.h"
+#include "controller/kube_rollout_cluster.h"
 #include "controller/leader_election.h"
 #include "controller/operator_metrics.h"
 #include "controller/predictive_source.h"
 #include "controller/prometheus/endpoints_file.h"
 #include "controller/prometheus/metrics_source.h"
 #include "controller/reconciler.h"
+#include "controller/rollout_controller.h"
 #include "controller/work_queue.h"
 
 namespace governor::controller {
@@ -140,6 +143,14 @@ class Operator {
                         Duration after);
   void publishGauges();
   bool cachesSynced() const;
+  // The rollout side. pollRollouts (from the thread of run(), about every second) finds the
+  // Rollout CRD (at start, then every rollout_discovery_period until found) and starts the
+  // informers; rolloutsSynced says when workers may start.
+  void pollRollouts();
+  Status startRollouts();
+  bool rolloutsSynced() const;
+  void enqueueRollout(const ObjectKey& key);
+  void rolloutWorker(WorkQueue& queue, RolloutReconciler& reconciler);
 
   const OperatorOptions& options_;
   SystemClock clock_;
@@ -171,6 +182,17 @@ class Operator {
   bool lost_ = false;     // Guarded by state_mu_.
 
   std::map<std::string, uint64_t> watch_restarts_seen_;
+
+  // Rollouts: empty until the CRD is found (only the thread of run() changes them).
+  std::vector<std::unique_ptr<kube::Informer>> rollout_informers_;
+  std::vector<std::unique_ptr<kube::Informer>> replica_set_informers_;
+  std::unique_ptr<KubeRolloutCluster> rollout_cluster_;
+  std::unique_ptr<MetricsSourceQuerier> analysis_querier_;
+  std::optional<std::chrono::steady_clock::time_point> next_rollout_discovery_;
+  bool rollout_warning_logged_ = false;
+  // The rollout queue exists while this replica leads and the rollout side runs.
+  std::shared_mutex rollout_queue_mu_;
+  WorkQueue* rollout_queue_ = nullptr;
 };
 
 Status Operator::setUp() {
@@ -417,6 +439,31 @@ Status Operator::lead(std::stop_token stop) {
                                                        reconciler_options, predictive_.get()));
     workers.emplace_back([this, r = reconcilers.back().get()] { worker(*r); });
   }
+  // The rollout side: its own queue, so a burst of policies never delays a release (and the
+  // reverse); its workers start once its caches have synced, which may be later (the CRD
+  // installed after start-up).
+  WorkQueue rollout_queue(clock_);
+  std::vector<std::unique_ptr<RolloutReconciler>> rollout_reconcilers;
+  std::vector<std::thread> rollout_workers;
+  auto startRolloutWorkers = [&] {
+    if (!rollout_workers.empty() || !rolloutsSynced()) return;
+    {
+      std::unique_lock lock(rollout_queue_mu_);
+      rollout_queue_ = &rollout_queue;
+    }
+    for (auto& informer : rollout_informers_) {
+      for (const kube::ObjectPtr& r : informer->list()) rollout_queue.add(keyOf(*r));
+    }
+    RolloutReconcilerOptions rollout_options;
+    for (int i = 0; i < options_.workers; ++i) {
+      rollout_reconcilers.push_back(std::make_unique<RolloutReconciler>(
+          *rollout_cluster_, *analysis_querier_, rollout_options));
+      rollout_workers.emplace_back([this, &rollout_queue, r = rollout_reconcilers.back().get()] {
+        rolloutWorker(rollout_queue, *r);
+      });
+    }
+    spdlog::info("{}: rollout controller: {} workers", identity_, options_.workers);
+  };
 
   Status ended;
   {
@@ -424,6 +471,8 @@ Status Operator::lead(std::stop_token stop) {
     while (!stop.stop_requested() && !lost_) {
       lock.unlock();
       publishGauges();
+      pollRollouts();
+      startRolloutWorkers();
       lock.lock();
       state_cv_.wait_for(lock, stop, std::chrono::seconds(1), [&] { return lost_; });
     }
@@ -433,7 +482,13 @@ Status Operator::lead(std::stop_token stop) {
   // Drain: no new keys; each worker finishes the reconcile it is in (every API and
   // Prometheus call in it has a timeout) and exits.
   queue.shutDown();
+  rollout_queue.shutDown();
   for (auto& w : workers) w.join();
+  for (auto& w : rollout_workers) w.join();
+  {
+    std::unique_lock lock(rollout_queue_mu_);
+    rollout_queue_ = nullptr;
+  }
   {
     std::unique_lock lock(queue_mu_);
     queue_ = nullptr;
@@ -461,6 +516,7 @@ Status Operator::run(std::stop_token stop) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  pollRollouts();  // Rollout caches sync on their own: they never hold policies up.
   spdlog::info("caches synced: {} ScalingPolicies", [&] {
     size_t n = 0;
     for (auto& i : policy_informers_) n += i->list().size();
@@ -507,6 +563,7 @@ Status Operator::run(std::stop_token stop) {
       while (!stop.stop_requested() && !leading_) {
         lock.unlock();
         publishGauges();
+        pollRollouts();  // Followers keep warm caches too.
         lock.lock();
         state_cv_.wait_for(lock, stop, std::chrono::seconds(1), [&] { return leading_; });
       }
@@ -517,8 +574,121 @@ Status Operator::run(std::stop_token stop) {
   }
   for (auto& i : policy_informers_) i->stop();
   for (auto& i : hpa_informers_) i->stop();
+  for (auto& i : rollout_informers_) i->stop();
+  for (auto& i : replica_set_informers_) i->stop();
   if (health_) health_->stop();
   return result;
+}
+
+void Operator::pollRollouts() {
+  if (options_.disable_rollouts || rollout_cluster_ != nullptr) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (next_rollout_discovery_ && now < *next_rollout_discovery_) return;
+  next_rollout_discovery_ = now + options_.rollout_discovery_period;
+  Status started = startRollouts();
+  if (started.ok()) return;
+  if (!rollout_warning_logged_) {
+    rollout_warning_logged_ = true;
+    spdlog::warn(
+        "Rollouts are not reconciled: {}; ScalingPolicies run as usual; looking again every {}",
+        started.message(), formatDuration(options_.rollout_discovery_period));
+  } else {
+    spdlog::debug("Rollouts still not reconciled: {}", started.message());
+  }
+}
+
+Status Operator::startRollouts() {
+  // A list of one item: 404 when the CRD is not installed (or not yet established).
+  const std::string probe_ns = options_.namespaces.empty() ? "" : options_.namespaces.front();
+  kube::ListOptions probe;
+  probe.limit = 1;
+  auto listed = client_->list(rolloutResources(probe_ns), probe);
+  if (!listed.ok()) {
+    if (listed.status().code() == StatusCode::kNotFound) {
+      return notFound("the Rollout CRD (rollouts.governor.io, v1alpha1) is not installed");
+    }
+    return listed.status().withContext("listing Rollouts");
+  }
+  std::vector<std::string> namespaces = options_.namespaces;
+  if (namespaces.empty()) namespaces.push_back("");  // All namespaces.
+  for (const std::string& ns : namespaces) {
+    auto rollouts = std::make_unique<kube::Informer>(*client_, rolloutResources(ns));
+    rollouts->onAdd([this](const json& r) { enqueueRollout(keyOf(r)); });
+    rollouts->onUpdate([this](const json& before, const json& after) {
+      // Our own status writes need no reconcile; a person's promote/abort (a status patch)
+      // and spec changes do.
+      const json none;
+      const json& sb = before.contains("status") ? before["status"] : none;
+      const json& sa = after.contains("status") ? after["status"] : none;
+      auto field = [&](const json& s, const char* name) {
+        return s.is_object() && s.contains(name) ? s[name] : none;
+      };
+      if (generationOf(before) != generationOf(after) || deleting(after) ||
+          field(sb, "abort") != field(sa, "abort") ||
+          field(sb, "promote") != field(sa, "promote")) {
+        enqueueRollout(keyOf(after));
+      }
+    });
+    rollouts->onDelete([this](const json& r) {
+      const ObjectKey key = keyOf(r);
+      if (rollout_cluster_ != nullptr) rollout_cluster_->forget(key);
+      enqueueRollout(key);
+    });
+    kube::InformerOptions rs_options;
+    rs_options.label_selector = kRolloutLabel;  // Only the ReplicaSets Rollouts own.
+    auto replica_sets =
+        std::make_unique<kube::Informer>(*client_, replicaSetResources(ns), rs_options);
+    auto owner = [this](const json& rs) {
+      if (auto key = rolloutKeyOf(rs)) enqueueRollout(*key);
+    };
+    replica_sets->onAdd(owner);
+    replica_sets->onUpdate([owner](const json&, const json& after) { owner(after); });
+    replica_sets->onDelete(owner);
+    rollout_informers_.push_back(std::move(rollouts));
+    replica_set_informers_.push_back(std::move(replica_sets));
+  }
+  std::vector<kube::Informer*> rollouts, replica_sets;
+  for (auto& i : rollout_informers_) rollouts.push_back(i.get());
+  for (auto& i : replica_set_informers_) replica_sets.push_back(i.get());
+  KubeRolloutClusterOptions cluster_options;
+  if (options_.leader_elect) {
+    cluster_options.may_write = [this] { return elector_ != nullptr && elector_->isLeader(); };
+  }
+  auto cluster = std::make_unique<KubeRolloutCluster>(*client_, *events_, rollouts, replica_sets,
+                                                      cluster_options);
+  analysis_querier_ = std::make_unique<MetricsSourceQuerier>(*metric_source_);
+  rollout_cluster_ = std::move(cluster);  // Before the handlers' threads can read it.
+  for (auto& i : rollout_informers_) i->start();
+  for (auto& i : replica_set_informers_) i->start();
+  spdlog::info("rollout controller: watching Rollouts and their ReplicaSets");
+  return Status();
+}
+
+bool Operator::rolloutsSynced() const {
+  if (rollout_cluster_ == nullptr) return false;
+  for (const auto& i : rollout_informers_) {
+    if (!i->hasSynced()) return false;
+  }
+  for (const auto& i : replica_set_informers_) {
+    if (!i->hasSynced()) return false;
+  }
+  return true;
+}
+
+void Operator::enqueueRollout(const ObjectKey& key) {
+  std::shared_lock lock(rollout_queue_mu_);
+  if (rollout_queue_ != nullptr) rollout_queue_->add(key);
+}
+
+void Operator::rolloutWorker(WorkQueue& queue, RolloutReconciler& reconciler) {
+  while (auto key = queue.get()) {
+    Result<Duration> result = reconciler.reconcile(*key, clock_.now());
+    if (!result.ok() && result.status().code() != StatusCode::kNotFound) {
+      spdlog::warn("reconcile Rollout {}: {}", key->toString(), result.status().toString());
+    }
+    applyRequeueDecision(queue, *key, requeueDecisionFor(result));
+    queue.done(*key);
+  }
 }
 
 }  // namespace

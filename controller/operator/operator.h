@@ -13,6 +13,14 @@
 //       stops writing at once); losing the Lease ends the process (the Deployment restarts
 //       it as a candidate), as kube-controller-manager does
 //   /metrics (prometheus-cpp) and /healthz, /readyz
+//   the rollout controller (controller/rollout_controller.h), unless --disable-rollouts:
+//       Rollout informers and informers on the ReplicaSets it creates (label
+//       governor.io/rollout; a ReplicaSet's change enqueues its owner Rollout), its own work
+//       queue and --workers workers (RolloutReconciler over KubeRolloutCluster and the same
+//       Prometheus endpoints), gated by the same leader election. When the Rollout CRD is not
+//       served (the list answers 404) the operator runs ScalingPolicies alone, logs one
+//       warning, and looks again every rollout_discovery_period; once the CRD appears the
+//       rollout side starts without a restart.
 //
 // Shutdown (stop requested, e.g. on SIGTERM): stop taking keys, let in-flight reconciles
 // finish (each call in them has a timeout), release the Lease, stop the informers;
@@ -84,6 +92,12 @@ struct OperatorOptions {
 
   // How long start-up waits for the first list of every informer. Default: 60s.
   Duration cache_sync_timeout{60'000};
+
+  // Do not run the rollout controller (no Rollout or ReplicaSet informers, no RBAC needed for
+  // them). Default: false.
+  bool disable_rollouts = false;
+  // While the Rollout CRD is not served, how often to look for it again. Default: 1 min.
+  Duration rollout_discovery_period{60'000};
 };
 
 // "<namespace>", from the service-account files, or "governor-system".
