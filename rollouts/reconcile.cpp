@@ -994,6 +994,12 @@ void Pass::blueGreenAfterSwitch() {
         busy_ = false;
       }
       st_.scale_down_at = in_.now + b.scale_down_delay;
+      // As a canary's promotion: the new revision is the stable one for good now (no switch
+      // back after this point), whatever the scale-down delay still keeps.
+      event("Normal", "RolloutCompleted",
+            "revision " + st_.stable_revision + " is active with " + std::to_string(n_) +
+                " pods; revision " + st_.previous_active + " goes to 0 pods in " +
+                std::to_string(b.scale_down_delay.count()) + "s");
     }
     if (in_.now >= *st_.scale_down_at) {
       event("Normal", "ScaledDownOldRevision",

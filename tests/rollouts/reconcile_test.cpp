@@ -924,6 +924,7 @@ TEST(ReconcileRolloutTest, BlueGreenPreviewPromotionAndScaleDownDelay) {
   EXPECT_EQ(w.last.requeue_after, seconds(30));
   EXPECT_EQ(w.size(a), 6);  // Kept for the delay.
   EXPECT_EQ(w.phase(), RolloutPhase::kHealthy);
+  EXPECT_TRUE(w.hasEvent("RolloutCompleted"));
   w.now += seconds(30);
   w.reconcile();
   EXPECT_EQ(w.size(a), row(RowKind::kScaleDownOld).stable_replicas);
@@ -964,6 +965,36 @@ TEST(ReconcileRolloutTest, BlueGreenManualPromotion) {
   w.status.promote = PromoteRequest::kStep;
   ASSERT_TRUE(w.runUntil([&] { return w.status.stable_revision == b; }));
   EXPECT_EQ(w.services["api"], b);
+}
+
+// A person's promote must survive the passes that bring a smaller preview to full size: it is
+// consumed at the switch, not before (found by the end-to-end test: the Rollout went back to
+// Paused after `governor rollout promote`).
+TEST(ReconcileRolloutTest, BlueGreenManualPromotionOutlivesTheFullScale) {
+  World w(
+      "    blueGreen: {activeService: api, autoPromotionEnabled: false, previewReplicaCount: 1}\n",
+      4);
+  deploy(w);
+  const std::string a = w.hashOf("web:1");
+  const std::string b = w.hashOf("web:2");
+  w.setImage("web:2");
+  ASSERT_TRUE(w.runUntil([&] { return w.phase() == RolloutPhase::kPaused; }));
+  EXPECT_EQ(w.size(b), 1);
+  w.status.promote = PromoteRequest::kStep;
+  w.auto_ready = false;
+  w.reconcile();  // Full scale asked; the pods are not there yet.
+  EXPECT_EQ(w.size(b), 4);
+  EXPECT_EQ(w.services["api"], a);
+  w.advance();
+  w.reconcile();  // Still waiting for them: the request is kept.
+  EXPECT_EQ(w.status.promote, PromoteRequest::kStep);
+  EXPECT_NE(w.phase(), RolloutPhase::kPaused);
+  w.makeReady();
+  w.auto_ready = true;
+  ASSERT_TRUE(w.runUntil([&] { return w.status.stable_revision == b; }));
+  EXPECT_EQ(w.services["api"], b);
+  EXPECT_FALSE(w.status.promote.has_value());
+  ASSERT_TRUE(w.runUntil([&] { return w.hasEvent("RolloutCompleted"); }));
 }
 
 // ---------------------------------------------------------------------------------------
