@@ -94,6 +94,121 @@ std::unique_ptr<Subprocess> E2eCluster::startOperator(const std::string& name,
   return std::move(process).value();
 }
 
+nlohmann::json E2eCluster::rollout(const std::string& name) {
+  auto r = getJson({"-n", "shop", "rollouts.governor.io", name});
+  return r.is_object() ? r : nlohmann::json(nullptr);
+}
+
+nlohmann::json E2eCluster::rolloutStatus(const std::string& name) {
+  auto r = rollout(name);
+  if (!r.is_object() || !r.contains("status")) return nullptr;
+  return r["status"];
+}
+
+nlohmann::json E2eCluster::rolloutCondition(const std::string& name, const std::string& type) {
+  auto status = rolloutStatus(name);
+  if (!status.is_object()) return nullptr;
+  for (const auto& c : status.value("conditions", nlohmann::json::array())) {
+    if (c.value("type", "") == type) return c;
+  }
+  return nullptr;
+}
+
+std::map<std::string, E2eCluster::ReplicaSetState> E2eCluster::rolloutReplicaSets(
+    const std::string& rollout) {
+  std::map<std::string, ReplicaSetState> out;
+  auto list = getJson({"-n", "shop", "replicasets"});
+  if (!list.is_object()) return out;
+  for (const auto& rs : list.value("items", nlohmann::json::array())) {
+    const auto& meta = rs["metadata"];
+    bool owned = false;
+    for (const auto& ref : meta.value("ownerReferences", nlohmann::json::array())) {
+      owned = owned || (ref.value("kind", "") == "Rollout" && ref.value("name", "") == rollout &&
+                        ref.value("controller", false));
+    }
+    if (!owned) continue;
+    const auto labels = meta.value("labels", nlohmann::json::object());
+    ReplicaSetState state;
+    state.name = meta.value("name", "");
+    state.spec_replicas = rs["spec"].value("replicas", -1);
+    if (rs.contains("status")) state.ready_replicas = rs["status"].value("readyReplicas", 0);
+    out[labels.value("pod-template-hash", "")] = state;
+  }
+  return out;
+}
+
+int32_t E2eCluster::revisionReplicas(const std::string& rollout, const std::string& hash) {
+  auto sets = rolloutReplicaSets(rollout);
+  auto it = sets.find(hash);
+  return it == sets.end() ? 0 : it->second.spec_replicas;
+}
+
+std::map<std::string, std::string> E2eCluster::serviceSelector(const std::string& name) {
+  std::map<std::string, std::string> out;
+  auto s = getJson({"-n", "shop", "service", name});
+  if (!s.is_object()) return out;
+  const nlohmann::json selector = s["spec"].value("selector", nlohmann::json::object());
+  for (const auto& [k, v] : selector.items()) {
+    if (v.is_string()) out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+std::map<std::string, int> E2eCluster::routeWeights(const std::string& name) {
+  std::map<std::string, int> out;
+  auto r = getJson({"-n", "shop", "httproutes.gateway.networking.k8s.io", name});
+  if (!r.is_object()) return out;
+  const auto rules = r["spec"].value("rules", nlohmann::json::array());
+  if (rules.empty()) return out;
+  for (const auto& ref : rules[0].value("backendRefs", nlohmann::json::array())) {
+    // An absent weight is 1 in the Gateway API.
+    out[ref.value("name", "")] = ref.value("weight", 1);
+  }
+  return out;
+}
+
+std::vector<nlohmann::json> E2eCluster::events(const std::string& kind, const std::string& name) {
+  std::vector<nlohmann::json> out;
+  auto list = getJson({"-n", "shop", "events", "--field-selector", "involvedObject.name=" + name});
+  if (!list.is_object()) return out;
+  for (const auto& e : list.value("items", nlohmann::json::array())) {
+    if (e["involvedObject"].value("kind", "") == kind) out.push_back(e);
+  }
+  return out;
+}
+
+CommandResult E2eCluster::rolloutCommand(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {GOVERNOR_BINARY, "rollout"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"-n", "shop", "--kubeconfig", server_->kubeconfigPath()});
+  return runCommand(argv, std::chrono::seconds(30));
+}
+
+std::string serviceYaml(const std::string& name, const std::string& app) {
+  return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name +
+         ", namespace: shop}\nspec:\n  selector: {app: " + app +
+         "}\n  ports: [{port: 80, targetPort: 8080}]\n";
+}
+
+std::string httpRouteYaml(const std::string& name, const std::string& stable,
+                          const std::string& canary) {
+  return "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: " + name +
+         ", namespace: shop}\nspec:\n  parentRefs: [{name: gateway}]\n  rules:\n"
+         "    - backendRefs:\n        - {name: " +
+         stable + ", port: 80, weight: 100}\n        - {name: " + canary +
+         ", port: 80, weight: 0}\n";
+}
+
+std::string errorRatioSeries(const std::map<std::string, double>& ratios) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& [app, value] : ratios) {
+    items.push_back({{"name", "http_requests_errors_ratio"},
+                     {"labels", {{"namespace", "shop"}, {"app", app}}},
+                     {"value", value}});
+  }
+  return items.dump();
+}
+
 std::string alwaysOnPolicy(int floor, const std::string& extra, const std::string& name) {
   return "apiVersion: governor.io/v1alpha1\nkind: ScalingPolicy\n"
          "metadata: {name: " +

@@ -5,6 +5,8 @@
 // against it. Everything it starts stops with it.
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +46,39 @@ class E2eCluster {
                                             const std::vector<std::string>& args,
                                             const std::string& token = kOperatorToken);
 
+  // --- Rollouts (governor.io/v1alpha1), all in namespace "shop". ---
+
+  // Rollout shop/<name> as the API server has it (null if none).
+  nlohmann::json rollout(const std::string& name);
+  // Its status (null if none or not written yet).
+  nlohmann::json rolloutStatus(const std::string& name);
+  // The condition `type` of that status (null if none).
+  nlohmann::json rolloutCondition(const std::string& name, const std::string& type);
+
+  // One ReplicaSet a Rollout owns, as the API server has it.
+  struct ReplicaSetState {
+    std::string name;
+    int32_t spec_replicas = -1;  // spec.replicas.
+    int32_t ready_replicas = 0;  // status.readyReplicas.
+  };
+  // The ReplicaSets whose controller ownerReference is Rollout shop/<rollout>, by their
+  // pod-template-hash label. Empty when none (or the list fails).
+  std::map<std::string, ReplicaSetState> rolloutReplicaSets(const std::string& rollout);
+  // spec.replicas of the ReplicaSet of `rollout` labelled `hash`; 0 when there is none (a
+  // deleted revision runs no pods).
+  int32_t revisionReplicas(const std::string& rollout, const std::string& hash);
+
+  // spec.selector of Service shop/<name> (empty if none).
+  std::map<std::string, std::string> serviceSelector(const std::string& name);
+  // The weight of each backendRef (by Service name) in the first rule of HTTPRoute
+  // shop/<name> (empty if none).
+  std::map<std::string, int> routeWeights(const std::string& name);
+  // Events in "shop" whose involvedObject is <kind> <name>.
+  std::vector<nlohmann::json> events(const std::string& kind, const std::string& name);
+
+  // Runs `governor rollout <args...> -n shop --kubeconfig <admin kubeconfig>` (at most 30 s).
+  CommandResult rolloutCommand(const std::vector<std::string>& args);
+
  private:
   E2eCluster() = default;
   std::unique_ptr<TestApiServer> server_;
@@ -54,5 +89,18 @@ class E2eCluster {
 // (starts every minute, lasts two), with floor `floor`, and `extra` lines appended to spec.
 std::string alwaysOnPolicy(int floor, const std::string& extra = "",
                            const std::string& name = "web");
+
+// A Service shop/<name> on port 80 selecting `app: <app>` (the rollout controller adds the
+// pod-template-hash to the selectors of the Services a Rollout names).
+std::string serviceYaml(const std::string& name, const std::string& app);
+
+// An HTTPRoute shop/<name> (gateway.networking.k8s.io/v1) with one rule whose two
+// backendRefs are `stable` (weight 100) and `canary` (weight 0), port 80.
+std::string httpRouteYaml(const std::string& name, const std::string& stable,
+                          const std::string& canary);
+
+// Exporter series (TestExporter::setSeries JSON): the gauge http_requests_errors_ratio with
+// label app=<app>, one item per entry of `ratios` (app -> value).
+std::string errorRatioSeries(const std::map<std::string, double>& ratios);
 
 }  // namespace governor::testing

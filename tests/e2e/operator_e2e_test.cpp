@@ -12,7 +12,10 @@
 #include <signal.h>
 #include <yaml-cpp/yaml.h>
 
+#include "rollouts/spec.h"
+#include "rollouts/template_hash.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/prometheus/test_prometheus.h"
 
 namespace governor::testing {
 namespace {
@@ -371,9 +374,63 @@ TEST(OperatorE2eTest, RbacCoversExactlyWhatTheOperatorCalls) {
              "  maxReplicas: 5\n  metrics:\n"
              "    - {name: rps, prometheus: {query: 'rate(x[1m])', perPod: true},\n"
              "       target: {type: AverageValue, averageValue: '10'}}\n");
-  auto op =
-      c->startOperator("op", {"--sync-period", "1s", "--leader-elect", "--leader-elect-namespace",
-                              "governor-system", "--leader-elect-retry-period", "500ms"});
+  // Rollouts, every path of the rollout controller: a canary behind a Gateway API HTTPRoute
+  // with an analysis step (AnalysisTemplates, Services, the route), a blue-green with pre-
+  // promotion analysis, both updated once and keeping no history (old ReplicaSets deleted),
+  // and a ScalingPolicy on a Rollout (its /scale). Prometheus answers the analyses' constant
+  // query without any target.
+  auto prometheus = TestPrometheus::start();
+  ASSERT_TRUE(prometheus.ok()) << prometheus.status().toString();
+  c->kubectl({"apply", "-f", std::string(GOVERNOR_TEST_DATA) + "/gateway/httproute-crd.yaml"});
+  c->kubectl({"apply", "-f", "-"},
+             "apiVersion: governor.io/v1alpha1\nkind: AnalysisTemplate\n"
+             "metadata: {name: check, namespace: shop}\nspec:\n  metrics:\n"
+             "    - {name: errors, interval: 1s, count: 1, failureCondition: result > 0.05,\n"
+             "       provider: {prometheus: {query: 'vector(0.01)'}}}\n");
+  for (const char* service : {"cart-stable", "cart-canary", "bg-active", "bg-preview"}) {
+    c->kubectl({"apply", "-f", "-"}, serviceYaml(service, "x"));
+  }
+  c->kubectl({"apply", "-f", "-"}, httpRouteYaml("cart", "cart-stable", "cart-canary"));
+  auto rollout = [](const std::string& name, int version, const std::string& strategy) {
+    return "apiVersion: governor.io/v1alpha1\nkind: Rollout\nmetadata: {name: " + name +
+           ", namespace: shop}\nspec:\n  replicas: 1\n  revisionHistoryLimit: 0\n"
+           "  selector: {matchLabels: {app: " +
+           name + "}}\n  template:\n    metadata: {labels: {app: " + name +
+           "}}\n    spec: {containers: [{name: app, image: 'app:" + std::to_string(version) +
+           "'}]}\n  strategy:\n" + strategy;
+  };
+  const std::string canary =
+      "    canary:\n      stableService: cart-stable\n      canaryService: cart-canary\n"
+      "      trafficRouting: {gatewayAPI: {httpRoute: cart}}\n"
+      "      steps: [{setWeight: 50}, {analysis: {templates: [{templateName: check}]}}]\n";
+  const std::string blue_green =
+      "    blueGreen:\n      activeService: bg-active\n      previewService: bg-preview\n"
+      "      scaleDownDelaySeconds: 0\n"
+      "      prePromotionAnalysis: {templates: [{templateName: check}]}\n";
+  c->kubectl({"apply", "-f", "-"}, rollout("cart", 1, canary));
+  c->kubectl({"apply", "-f", "-"}, rollout("bg", 1, blue_green));
+  // A ReplicaSet that is not the controller's squats the name of Rollout "clash"'s revision:
+  // its create gets AlreadyExists, and it reads the ReplicaSet to see whose it is.
+  const std::string clash = rollout("clash", 1, "    canary: {steps: [{setWeight: 50}]}\n");
+  auto clash_spec = rollouts::parseRollout(clash, "clash");
+  ASSERT_TRUE(clash_spec.ok()) << clash_spec.status().toString();
+  c->kubectl({"apply", "-f", "-"},
+             "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: clash-" +
+                 rollouts::podTemplateHash(clash_spec->pod_template.json) +
+                 ", namespace: shop}\nspec:\n  replicas: 0\n"
+                 "  selector: {matchLabels: {app: squatter}}\n"
+                 "  template:\n    metadata: {labels: {app: squatter}}\n"
+                 "    spec: {containers: [{name: s, image: squatter}]}\n");
+  c->kubectl({"apply", "-f", "-"}, clash);
+  std::string cart_policy = alwaysOnPolicy(2, "", "cart");
+  const std::string web_ref = "apiVersion: apps/v1, kind: Deployment, name: web";
+  cart_policy.replace(cart_policy.find(web_ref), web_ref.size(),
+                      "apiVersion: governor.io/v1alpha1, kind: Rollout, name: cart");
+  c->kubectl({"apply", "-f", "-"}, cart_policy);
+
+  auto op = c->startOperator(
+      "op", {"--sync-period", "1s", "--leader-elect", "--leader-elect-namespace", "governor-system",
+             "--leader-elect-retry-period", "500ms", "--prometheus-url", (*prometheus)->url()});
   ASSERT_TRUE(op);
   ASSERT_TRUE(waitUntil([&] { return c->replicas() == 3; }, 20s)) << op->logTail();
   ASSERT_TRUE(waitUntil(
@@ -383,6 +440,41 @@ TEST(OperatorE2eTest, RbacCoversExactlyWhatTheOperatorCalls) {
       },
       20s))
       << op->logTail();
+  // Both Rollouts Healthy (the canary at the policy's 2 pods), then updated to completion.
+  auto healthy = [&](const std::string& name) {
+    json st = c->rolloutStatus(name);
+    if (!st.is_object() || st.value("phase", "") != "Healthy") return false;
+    auto sets = c->rolloutReplicaSets(name);
+    // revisionHistoryLimit 0: only the stable revision's ReplicaSet is left.
+    return sets.size() == 1 && sets.begin()->first == st.value("stableRevision", "");
+  };
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return healthy("cart") && healthy("bg") &&
+               c->rollout("cart")["spec"].value("replicas", 0) == 2;
+      },
+      30s, 200ms))
+      << c->rolloutStatus("cart").dump() << c->rolloutStatus("bg").dump() << op->logTail();
+  const std::string cart_v1 = c->rolloutStatus("cart").value("stableRevision", "");
+  const std::string bg_v1 = c->rolloutStatus("bg").value("stableRevision", "");
+  c->kubectl({"apply", "-f", "-"}, rollout("cart", 2, canary));
+  c->kubectl({"apply", "-f", "-"}, rollout("bg", 2, blue_green));
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return healthy("cart") && healthy("bg") &&
+               c->rolloutStatus("cart").value("stableRevision", "") != cart_v1 &&
+               c->rolloutStatus("bg").value("stableRevision", "") != bg_v1;
+      },
+      40s, 200ms))
+      << c->rolloutStatus("cart").dump() << c->rolloutStatus("bg").dump() << op->logTail();
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return !c->audit("verb=get&resource=replicasets&user=" + std::string(kOperatorUser))
+                    .empty();
+      },
+      10s, 200ms))
+      << "the operator never read the squatting ReplicaSet\n"
+      << c->rolloutStatus("clash").dump() << op->logTail();
   // A few more rounds: repeated warnings are patched onto their Event.
   std::this_thread::sleep_for(4s);
   op->signal(SIGTERM);  // Releasing the Lease is an update too.

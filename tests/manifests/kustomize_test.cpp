@@ -85,12 +85,13 @@ std::vector<YAML::Node>* KustomizeTest::docs_ = nullptr;
 TEST_F(KustomizeTest, RendersEveryKindOnce) {
   std::map<std::string, int> kinds;
   for (const auto& doc : *docs_) ++kinds[doc["kind"].Scalar()];
-  for (const char* kind : {"CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole",
-                           "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service",
-                           "PodDisruptionBudget"}) {
+  for (const char* kind : {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
+                           "Role", "RoleBinding", "Deployment", "Service", "PodDisruptionBudget"}) {
     EXPECT_EQ(kinds[kind], 1) << kind;
   }
-  EXPECT_EQ(docs_->size(), 10u);
+  // ScalingPolicy, Rollout, AnalysisTemplate.
+  EXPECT_EQ(kinds["CustomResourceDefinition"], 3);
+  EXPECT_EQ(docs_->size(), 12u);
 }
 
 TEST_F(KustomizeTest, NamespacedObjectsLiveInTheOperatorNamespace) {
@@ -267,8 +268,16 @@ TEST_F(KustomizeTest, RbacHasNoWildcardsAndOnlyKnownVerbs) {
         }
       }
       EXPECT_FALSE(at(rule, "nonResourceURLs").IsDefined()) << kind;
-      for (const auto& v : rule["verbs"]) EXPECT_EQ(verbs.count(v.Scalar()), 1u) << v.Scalar();
-      // Never delete, and never read what the operator has no use for (secrets).
+      // Delete only the ReplicaSets of a Rollout's old revisions (revisionHistoryLimit).
+      bool replica_sets_only = rule["resources"].size() > 0;
+      for (const auto& r : rule["resources"]) {
+        replica_sets_only = replica_sets_only && r.Scalar() == "replicasets";
+      }
+      for (const auto& v : rule["verbs"]) {
+        EXPECT_TRUE(verbs.count(v.Scalar()) == 1 || (v.Scalar() == "delete" && replica_sets_only))
+            << v.Scalar();
+      }
+      // Never read what the operator has no use for (secrets).
       for (const auto& r : rule["resources"]) EXPECT_NE(r.Scalar(), "secrets");
     }
   }
@@ -292,6 +301,20 @@ TEST_F(KustomizeTest, RbacGrantsWhatTheOperatorCalls) {
       {"", "events", "create"},
       {"autoscaling", "horizontalpodautoscalers", "list"},
       {"autoscaling", "horizontalpodautoscalers", "watch"},
+      // The rollout controller, and ScalingPolicies that target Rollouts.
+      {"governor.io", "rollouts", "list"},
+      {"governor.io", "rollouts", "watch"},
+      {"governor.io", "rollouts/status", "update"},
+      {"governor.io", "rollouts/scale", "get"},
+      {"governor.io", "rollouts/scale", "update"},
+      {"governor.io", "analysistemplates", "get"},
+      {"apps", "replicasets", "list"},
+      {"apps", "replicasets", "watch"},
+      {"apps", "replicasets", "create"},
+      {"apps", "replicasets", "patch"},
+      {"apps", "replicasets", "delete"},
+      {"", "services", "patch"},
+      {"gateway.networking.k8s.io", "httproutes", "update"},
   };
   for (const auto& p : cluster_wide) {
     EXPECT_EQ(cluster.count(p), 1u)
@@ -356,6 +379,33 @@ TEST_F(KustomizeTest, CrdServesV1alpha1WithStatusAndPrinterColumns) {
       {"Max", ".spec.maxReplicas"},
       {"Current", ".status.currentReplicas"},
       {"Desired", ".status.desiredReplicas"},
+      {"Age", ".metadata.creationTimestamp"},
+  };
+  for (const auto& [name, path] : expected) EXPECT_EQ(columns[name], path) << name;
+}
+
+TEST_F(KustomizeTest, RolloutCrdsAreInstalledWithScaleAndPrinterColumns) {
+  const YAML::Node templates = object("CustomResourceDefinition", "analysistemplates.governor.io");
+  EXPECT_EQ(templates["spec"]["names"]["kind"].Scalar(), "AnalysisTemplate");
+  const YAML::Node crd = object("CustomResourceDefinition", "rollouts.governor.io");
+  EXPECT_EQ(crd["spec"]["names"]["kind"].Scalar(), "Rollout");
+  EXPECT_EQ(crd["spec"]["scope"].Scalar(), "Namespaced");
+  ASSERT_EQ(crd["spec"]["versions"].size(), 1u);
+  const YAML::Node version = crd["spec"]["versions"][0];
+  EXPECT_EQ(version["name"].Scalar(), "v1alpha1");
+  EXPECT_TRUE(version["subresources"]["status"].IsMap());
+  // A ScalingPolicy targets a Rollout through /scale.
+  const YAML::Node scale = version["subresources"]["scale"];
+  EXPECT_EQ(scale["specReplicasPath"].Scalar(), ".spec.replicas");
+  EXPECT_EQ(scale["statusReplicasPath"].Scalar(), ".status.replicas");
+  EXPECT_EQ(scale["labelSelectorPath"].Scalar(), ".status.selector");
+  std::map<std::string, std::string> columns;
+  for (const auto& c : version["additionalPrinterColumns"]) {
+    columns[c["name"].Scalar()] = c["jsonPath"].Scalar();
+  }
+  const std::map<std::string, std::string> expected = {
+      {"Strategy", ".status.strategy"},       {"Step", ".status.currentStepIndex"},
+      {"Weight", ".status.canaryWeight"},     {"Phase", ".status.phase"},
       {"Age", ".metadata.creationTimestamp"},
   };
   for (const auto& [name, path] : expected) EXPECT_EQ(columns[name], path) << name;
