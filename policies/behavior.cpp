@@ -1,6 +1,7 @@
 #include "policies/behavior.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -49,7 +50,21 @@ TimePoint later(TimePoint t, Duration d) {
   return t + d;
 }
 
-std::string seconds(Seconds s) { return std::to_string(s.count()) + "s"; }
+// Appends `v` in decimal, as std::to_string writes it, without a temporary string.
+void appendInt(std::string& out, int64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof(buf), v).ptr);
+}
+
+// Appends "300s".
+void appendSeconds(std::string& out, Seconds s) {
+  appendInt(out, s.count());
+  out += 's';
+}
+
+// The messages below are built in one reserved string: a limit binds on many evaluations,
+// and concatenating temporaries cost several allocations each time.
+constexpr size_t kMessageReserve = 96;
 
 Duration longestWindow(const Behavior& b) {
   return std::max(span(b.scale_up.stabilization_window), span(b.scale_down.stabilization_window));
@@ -105,6 +120,20 @@ struct Stabilization {
   std::optional<TimePoint> release;  // When a recommendation that holds `value` leaves.
 };
 
+// "highest recommendation in the last 300s is 7; proposed 5".
+std::string stabilizedMessage(const char* which, Seconds window, int32_t value, int32_t proposed) {
+  std::string text;
+  text.reserve(kMessageReserve);
+  text += which;
+  text += " recommendation in the last ";
+  appendSeconds(text, window);
+  text += " is ";
+  appendInt(text, value);
+  text += "; proposed ";
+  appendInt(text, proposed);
+  return text;
+}
+
 // REQUIRES: the history already holds the seed, not yet the proposal (which is within both
 // bounds anyway).
 Stabilization stabilize(const Behavior& b, int32_t current, int32_t proposed,
@@ -131,18 +160,15 @@ Stabilization stabilize(const Behavior& b, int32_t current, int32_t proposed,
     for (const TimedRecommendation& r : state.recommendations) {
       if (r.at > up_cutoff && r.replicas < proposed) release.offer(later(r.at, up_window));
     }
-    s.limit =
-        Limit{"ScaleUpStabilized",
-              "lowest recommendation in the last " + seconds(b.scale_up.stabilization_window) +
-                  " is " + std::to_string(lowest) + "; proposed " + std::to_string(proposed)};
+    s.limit = Limit{"ScaleUpStabilized",
+                    stabilizedMessage("lowest", b.scale_up.stabilization_window, lowest, proposed)};
   } else {
     for (const TimedRecommendation& r : state.recommendations) {
       if (r.at > down_cutoff && r.replicas > proposed) release.offer(later(r.at, down_window));
     }
     s.limit =
         Limit{"ScaleDownStabilized",
-              "highest recommendation in the last " + seconds(b.scale_down.stabilization_window) +
-                  " is " + std::to_string(highest) + "; proposed " + std::to_string(proposed)};
+              stabilizedMessage("highest", b.scale_down.stabilization_window, highest, proposed)};
   }
   s.release = release.get();
   return s;
@@ -158,12 +184,17 @@ struct RateLimit {
 };
 
 std::string describe(const ScalingRule& rule, int64_t period_start, int32_t current) {
-  std::string text = "at most " + std::to_string(rule.value);
+  std::string text;
+  text.reserve(kMessageReserve);
+  text += "at most ";
+  appendInt(text, rule.value);
   text += rule.type == ScalingPolicyType::kPods ? " pods per " : "% per ";
-  text += seconds(rule.period);
+  appendSeconds(text, rule.period);
   text += rule.type == ScalingPolicyType::kPods ? " (Pods policy)" : " (Percent policy)";
   if (period_start != current) {
-    text += " from " + std::to_string(period_start) + " at the period start";
+    text += " from ";
+    appendInt(text, period_start);
+    text += " at the period start";
   }
   return text;
 }
@@ -252,7 +283,12 @@ std::optional<Duration> cooldownLeft(Seconds cooldown, const std::optional<TimeP
 
 std::string cooldownMessage(Duration left) {
   const int64_t secs = (left.count() + 999) / 1000;  // left > 0: round up.
-  return "cooldown: " + std::to_string(secs) + "s left";
+  std::string text;
+  text.reserve(32);
+  text += "cooldown: ";
+  appendInt(text, secs);
+  text += "s left";
+  return text;
 }
 
 }  // namespace

@@ -62,12 +62,24 @@ void appendNumber(std::string& out, double v) {
   }
   char buf[64];
   const double a = std::abs(v);
+  if (a < 1e12 && a >= 1) {
+    // Whole numbers (targets, tolerances in percent) are common: printed as integers, which
+    // is what the fixed form below gives them (no decimals), with less work.
+    const auto whole = static_cast<uint64_t>(a);
+    if (static_cast<double>(whole) == a) {
+      char* p = buf;
+      if (v < 0) *p++ = '-';
+      out.append(buf, std::to_chars(p, buf + sizeof(buf), whole).ptr);
+      return;
+    }
+  }
   if (a < 1e12 && a >= 1e-3) {
     // Fixed with 3 decimals, trailing zeros dropped. Fast path: a * 1000 is below 2^53, so it
     // is within m * 2^-53 of the exact product; unless it lies within twice that of a
     // rounding midpoint, rounding it gives what rounding the exact value (to_chars) gives.
     const double m = a * 1000.0;
-    const double floor_m = std::floor(m);
+    // m is in [1, 1e15): truncating to an integer is floor(m), exactly, without a libm call.
+    const double floor_m = static_cast<double>(static_cast<uint64_t>(m));
     const double frac = m - floor_m;  // Exact.
     if (std::abs(frac - 0.5) > m * 0x1p-51) {
       const auto n = static_cast<uint64_t>(frac < 0.5 ? floor_m : floor_m + 1.0);
