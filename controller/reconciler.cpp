@@ -115,7 +115,8 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   std::shared_ptr<const PolicyObject> snapshot = std::move(got).value();
   const PolicyObject& policy = *snapshot;
   const int64_t gen = policy.generation;
-  PolicyStatus status = policy.status;
+  PolicyStatus& status = status_;
+  status = policy.status;
   status.observed_generation = gen;
 
   // 1. The spec.
@@ -331,7 +332,7 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   Duration requeue = spec.sync_period ? Duration(*spec.sync_period) : options_.sync_period;
   if (decision.recheck_after) requeue = std::min(requeue, *decision.recheck_after);
   requeue = std::max(requeue, options_.min_requeue);
-  last_outcome_ = ReconcileOutcome{std::move(decision), scaled};
+  last_outcome_.emplace(std::move(decision), scaled);
   if (!written.ok()) return written;
   return requeue;
 }

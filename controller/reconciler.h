@@ -55,7 +55,7 @@
 // The status written before an error says the same, for people.
 //
 // Thread-safety: not thread-safe; a work queue hands a key to one worker at a time, and one
-// Reconciler should serve one worker (its spec cache is unsynchronized).
+// Reconciler should serve one worker (its spec cache and status buffer are unsynchronized).
 
 #include <map>
 #include <memory>
@@ -132,6 +132,11 @@ class Reconciler {
   ProposalSource* predictive_;
   std::map<ObjectKey, ParsedPolicy> parsed_;
   std::optional<ReconcileOutcome> last_outcome_;
+  // The status being computed. A member, not a local, so that its strings and vectors outlive
+  // a reconcile: assigning the stored status into it then copies without allocating, and an
+  // adapter that swaps on updatePolicyStatus hands the replaced status's buffers back. Its
+  // contents mean nothing between reconciles.
+  PolicyStatus status_;
 };
 
 // The query of `metric` for the policy `spec`, its template rendered with

@@ -179,7 +179,8 @@ TEST_F(ReconcilerTest, LostHistoryHoldsLonger) {
   PolicyStatus wiped = status();
   wiped.behavior = {};
   ASSERT_TRUE(
-      cluster_.updatePolicyStatus(kKey, cluster_.policy(kKey)->resource_version, wiped).ok());
+      cluster_.updatePolicyStatus(kKey, cluster_.policy(kKey)->resource_version, std::move(wiped))
+          .ok());
   Reconciler second(cluster_, metrics_, clock_);
   clock_.set(kT0 + seconds(200));
   ASSERT_TRUE(second.reconcile(kKey).ok());
