@@ -8,9 +8,9 @@ void swap(PolicyStatus& a, PolicyStatus& b) noexcept {
   // Structured bindings name every member: a member added to PolicyStatus and not swapped
   // here is a compile error, not a silently half-swapped status.
   auto& [a_generation, a_current, a_desired, a_last_scale, a_reason, a_message, a_proposals,
-         a_limits, a_conditions, a_failures, a_behavior] = a;
+         a_limits, a_conditions, a_failures, a_predictive, a_behavior] = a;
   auto& [b_generation, b_current, b_desired, b_last_scale, b_reason, b_message, b_proposals,
-         b_limits, b_conditions, b_failures, b_behavior] = b;
+         b_limits, b_conditions, b_failures, b_predictive, b_behavior] = b;
   using std::swap;
   swap(a_generation, b_generation);
   swap(a_current, b_current);
@@ -22,6 +22,7 @@ void swap(PolicyStatus& a, PolicyStatus& b) noexcept {
   swap(a_limits, b_limits);
   swap(a_conditions, b_conditions);
   swap(a_failures, b_failures);
+  swap(a_predictive, b_predictive);
   swap(a_behavior, b_behavior);
 }
 
