@@ -109,7 +109,7 @@ void Reconciler::warn(const ObjectKey& key, std::string reason, std::string mess
 
 Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   const TimePoint now = clock_.now();
-  last_outcome_.reset();
+  has_outcome_ = false;
   auto got = cluster_.getPolicy(key);
   if (!got.ok()) return got.status();
   std::shared_ptr<const PolicyObject> snapshot = std::move(got).value();
@@ -242,7 +242,8 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   }
 
   // 5. Decide, from the persisted behavior state.
-  policies::Decision decision = policies::decide(spec, obs, status.behavior, now, options_.engine);
+  policies::Decision& decision = outcome_.decision;
+  policies::decide(spec, obs, status.behavior, now, options_.engine, decision);
 
   // 6. Apply.
   bool scaled = false;
@@ -332,7 +333,8 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   Duration requeue = spec.sync_period ? Duration(*spec.sync_period) : options_.sync_period;
   if (decision.recheck_after) requeue = std::min(requeue, *decision.recheck_after);
   requeue = std::max(requeue, options_.min_requeue);
-  last_outcome_.emplace(std::move(decision), scaled);
+  outcome_.scaled = scaled;
+  has_outcome_ = true;
   if (!written.ok()) return written;
   return requeue;
 }
