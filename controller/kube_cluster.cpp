@@ -244,7 +244,7 @@ Result<std::shared_ptr<const PolicyObject>> KubeCluster::getPolicy(const ObjectK
 }
 
 Status KubeCluster::updatePolicyStatus(const ObjectKey& key, const std::string& resource_version,
-                                       PolicyStatus status) {
+                                       PolicyStatus&& status) {
   if (Status refused = refuseUnlessLeader("status update"); !refused.ok()) return refused;
   kube::ObjectPtr cached = cachedPolicy(key);
   if (cached == nullptr) return notFound("scalingpolicies " + key.toString() + " not found");

@@ -65,8 +65,9 @@ class KubeCluster final : public Cluster {
               KubeClusterOptions options = {});
 
   Result<std::shared_ptr<const PolicyObject>> getPolicy(const ObjectKey& key) override;
+  // Serializes `status` into the /status write and leaves it as it was.
   Status updatePolicyStatus(const ObjectKey& key, const std::string& resource_version,
-                            PolicyStatus status) override;
+                            PolicyStatus&& status) override;
   Result<Scale> getScale(const std::string& namespace_,
                          const policies::ScaleTargetRef& ref) override;
   Status updateScale(const std::string& namespace_, const policies::ScaleTargetRef& ref,

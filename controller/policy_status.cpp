@@ -1,6 +1,30 @@
 #include "controller/policy_status.h"
 
+#include <utility>
+
 namespace governor::controller {
+
+void swap(PolicyStatus& a, PolicyStatus& b) noexcept {
+  // Structured bindings name every member: a member added to PolicyStatus and not swapped
+  // here is a compile error, not a silently half-swapped status.
+  auto& [a_generation, a_current, a_desired, a_last_scale, a_reason, a_message, a_proposals,
+         a_limits, a_conditions, a_failures, a_predictive, a_behavior] = a;
+  auto& [b_generation, b_current, b_desired, b_last_scale, b_reason, b_message, b_proposals,
+         b_limits, b_conditions, b_failures, b_predictive, b_behavior] = b;
+  using std::swap;
+  swap(a_generation, b_generation);
+  swap(a_current, b_current);
+  swap(a_desired, b_desired);
+  swap(a_last_scale, b_last_scale);
+  swap(a_reason, b_reason);
+  swap(a_message, b_message);
+  swap(a_proposals, b_proposals);
+  swap(a_limits, b_limits);
+  swap(a_conditions, b_conditions);
+  swap(a_failures, b_failures);
+  swap(a_predictive, b_predictive);
+  swap(a_behavior, b_behavior);
+}
 
 const Condition* findCondition(const std::vector<Condition>& conditions, std::string_view type) {
   for (const auto& c : conditions) {
@@ -12,9 +36,14 @@ const Condition* findCondition(const std::vector<Condition>& conditions, std::st
 void setCondition(std::vector<Condition>& conditions, std::string_view type,
                   std::string_view status, std::string_view reason, std::string_view message,
                   int64_t observed_generation, TimePoint now) {
+  // The last condition of `type` (a status read back from JSON may repeat one): searched from
+  // the back, so the search stops at the first hit.
   Condition* found = nullptr;
-  for (auto& c : conditions) {
-    if (c.type == type) found = &c;
+  for (auto c = conditions.rbegin(); c != conditions.rend(); ++c) {
+    if (c->type == type) {
+      found = &*c;
+      break;
+    }
   }
   if (found == nullptr) {
     conditions.push_back(Condition{std::string(type), std::string(status), std::string(reason),

@@ -81,11 +81,13 @@ class Cluster {
   // adapter may share it between readers; nobody mutates it). NotFound when it does not exist.
   virtual Result<std::shared_ptr<const PolicyObject>> getPolicy(const ObjectKey& key) = 0;
 
-  // Replaces the status of the policy at `key`, if its resourceVersion is still
-  // `resource_version` (Conflict otherwise). NotFound when it is gone. `status` is taken by
-  // value so a caller that is done with it can move it in.
+  // Replaces the status of the policy at `key` with `status`, if its resourceVersion is still
+  // `resource_version` (Conflict otherwise). NotFound when it is gone. Afterwards `status` is
+  // valid but unspecified: an adapter that stores the status in memory swaps the replaced one
+  // into it instead of freeing it, so that a caller that computes its next status in the same
+  // object (by assignment) reuses its strings and vectors instead of allocating new ones.
   virtual Status updatePolicyStatus(const ObjectKey& key, const std::string& resource_version,
-                                    PolicyStatus status) = 0;
+                                    PolicyStatus&& status) = 0;
 
   // The /scale of `ref` in `namespace_`. NotFound when the target does not exist.
   virtual Result<Scale> getScale(const std::string& namespace_,

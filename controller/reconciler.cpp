@@ -110,13 +110,14 @@ void Reconciler::warn(const ObjectKey& key, std::string reason, std::string mess
 
 Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   const TimePoint now = clock_.now();
-  last_outcome_.reset();
+  has_outcome_ = false;
   auto got = cluster_.getPolicy(key);
   if (!got.ok()) return got.status();
   std::shared_ptr<const PolicyObject> snapshot = std::move(got).value();
   const PolicyObject& policy = *snapshot;
   const int64_t gen = policy.generation;
-  PolicyStatus status = policy.status;
+  PolicyStatus& status = status_;
+  status = policy.status;
   status.observed_generation = gen;
 
   // 1. The spec.
@@ -242,7 +243,8 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   }
 
   // 5. Decide, from the persisted behavior state.
-  policies::Decision decision = policies::decide(spec, obs, status.behavior, now, options_.engine);
+  policies::Decision& decision = outcome_.decision;
+  policies::decide(spec, obs, status.behavior, now, options_.engine, decision);
 
   // 6. Apply. A scale-down of a target mid-update (a Rollout between revisions) is held: the
   // count stays, the decision and the stabilization history keep the unheld recommendation,
@@ -349,7 +351,9 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   Duration requeue = spec.sync_period ? Duration(*spec.sync_period) : options_.sync_period;
   if (decision.recheck_after) requeue = std::min(requeue, *decision.recheck_after);
   requeue = std::max(requeue, options_.min_requeue);
-  last_outcome_ = ReconcileOutcome{std::move(decision), scaled, std::move(hold)};
+  outcome_.scaled = scaled;
+  outcome_.held = std::move(hold);
+  has_outcome_ = true;
   if (!written.ok()) return written;
   return requeue;
 }

@@ -63,7 +63,7 @@
 // The status written before an error says the same, for people.
 //
 // Thread-safety: not thread-safe; a work queue hands a key to one worker at a time, and one
-// Reconciler should serve one worker (its spec cache is unsynchronized).
+// Reconciler should serve one worker (its spec cache and status buffer are unsynchronized).
 
 #include <map>
 #include <memory>
@@ -112,8 +112,9 @@ class Reconciler {
   // Reconciles the policy at `key` as of clock.now(). See the file comment.
   Result<Duration> reconcile(const ObjectKey& key);
 
-  // The decision of the latest reconcile, if it reached the engine; nullopt otherwise.
-  const std::optional<ReconcileOutcome>& lastOutcome() const { return last_outcome_; }
+  // The decision of the latest reconcile, if it reached the engine; nullptr otherwise. Valid
+  // until the next reconcile.
+  const ReconcileOutcome* lastOutcome() const { return has_outcome_ ? &outcome_ : nullptr; }
 
  private:
   struct ParsedPolicy {
@@ -141,7 +142,15 @@ class Reconciler {
   ReconcilerOptions options_;
   ProposalSource* predictive_;
   std::map<ObjectKey, ParsedPolicy> parsed_;
-  std::optional<ReconcileOutcome> last_outcome_;
+  // The latest reconcile's outcome. Its Decision is also what the next reconcile decides into:
+  // policies::decide reuses the Decision's strings and vectors instead of allocating new ones.
+  ReconcileOutcome outcome_;
+  bool has_outcome_ = false;  // outcome_ is a completed reconcile's.
+  // The status being computed. A member, not a local, so that its strings and vectors outlive
+  // a reconcile: assigning the stored status into it then copies without allocating, and an
+  // adapter that swaps on updatePolicyStatus hands the replaced status's buffers back. Its
+  // contents mean nothing between reconciles.
+  PolicyStatus status_;
 };
 
 // The query of `metric` for the policy `spec`, its template rendered with

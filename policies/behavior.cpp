@@ -1,6 +1,7 @@
 #include "policies/behavior.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -49,7 +50,21 @@ TimePoint later(TimePoint t, Duration d) {
   return t + d;
 }
 
-std::string seconds(Seconds s) { return std::to_string(s.count()) + "s"; }
+// Appends `v` in decimal, as std::to_string writes it, without a temporary string.
+void appendInt(std::string& out, int64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof(buf), v).ptr);
+}
+
+// Appends "300s".
+void appendSeconds(std::string& out, Seconds s) {
+  appendInt(out, s.count());
+  out += 's';
+}
+
+// The messages below are built in one reserved string: a limit binds on many evaluations,
+// and concatenating temporaries cost several allocations each time.
+constexpr size_t kMessageReserve = 96;
 
 Duration longestWindow(const Behavior& b) {
   return std::max(span(b.scale_up.stabilization_window), span(b.scale_down.stabilization_window));
@@ -85,6 +100,26 @@ int64_t changedWithin(const std::vector<ScaleEvent>& events, Duration period, Ti
   return sum;
 }
 
+// Writes the limits of one evaluation into a vector kept from the last one: elements are
+// overwritten in place (their strings keep their storage) and the rest dropped at the end.
+class LimitWriter {
+ public:
+  explicit LimitWriter(std::vector<Limit>& limits) : limits_(limits) {}
+  LimitWriter(const LimitWriter&) = delete;
+  LimitWriter& operator=(const LimitWriter&) = delete;
+  ~LimitWriter() { limits_.resize(used_); }
+
+  // The next limit, to be filled (reason and message both set by the caller).
+  Limit& next() {
+    if (used_ == limits_.size()) limits_.emplace_back();
+    return limits_[used_++];
+  }
+
+ private:
+  std::vector<Limit>& limits_;
+  size_t used_ = 0;
+};
+
 // Keeps the earliest of several candidate moments.
 class Earliest {
  public:
@@ -101,14 +136,28 @@ class Earliest {
 
 struct Stabilization {
   int32_t value = 0;
-  std::optional<Limit> limit;
   std::optional<TimePoint> release;  // When a recommendation that holds `value` leaves.
 };
 
+// Sets `text` to "highest recommendation in the last 300s is 7; proposed 5".
+void stabilizedMessage(std::string& text, const char* which, Seconds window, int32_t value,
+                       int32_t proposed) {
+  text.clear();
+  text.reserve(kMessageReserve);
+  text += which;
+  text += " recommendation in the last ";
+  appendSeconds(text, window);
+  text += " is ";
+  appendInt(text, value);
+  text += "; proposed ";
+  appendInt(text, proposed);
+}
+
+// Writes a limit into `limits` when stabilization moved the proposal.
 // REQUIRES: the history already holds the seed, not yet the proposal (which is within both
 // bounds anyway).
 Stabilization stabilize(const Behavior& b, int32_t current, int32_t proposed,
-                        const BehaviorState& state, TimePoint now) {
+                        const BehaviorState& state, TimePoint now, LimitWriter& limits) {
   const Duration up_window = span(b.scale_up.stabilization_window);
   const Duration down_window = span(b.scale_down.stabilization_window);
   const TimePoint up_cutoff = cutoff(now, up_window);
@@ -131,18 +180,17 @@ Stabilization stabilize(const Behavior& b, int32_t current, int32_t proposed,
     for (const TimedRecommendation& r : state.recommendations) {
       if (r.at > up_cutoff && r.replicas < proposed) release.offer(later(r.at, up_window));
     }
-    s.limit =
-        Limit{"ScaleUpStabilized",
-              "lowest recommendation in the last " + seconds(b.scale_up.stabilization_window) +
-                  " is " + std::to_string(lowest) + "; proposed " + std::to_string(proposed)};
+    Limit& limit = limits.next();
+    limit.reason = "ScaleUpStabilized";
+    stabilizedMessage(limit.message, "lowest", b.scale_up.stabilization_window, lowest, proposed);
   } else {
     for (const TimedRecommendation& r : state.recommendations) {
       if (r.at > down_cutoff && r.replicas > proposed) release.offer(later(r.at, down_window));
     }
-    s.limit =
-        Limit{"ScaleDownStabilized",
-              "highest recommendation in the last " + seconds(b.scale_down.stabilization_window) +
-                  " is " + std::to_string(highest) + "; proposed " + std::to_string(proposed)};
+    Limit& limit = limits.next();
+    limit.reason = "ScaleDownStabilized";
+    stabilizedMessage(limit.message, "highest", b.scale_down.stabilization_window, highest,
+                      proposed);
   }
   s.release = release.get();
   return s;
@@ -152,33 +200,39 @@ Stabilization stabilize(const Behavior& b, int32_t current, int32_t proposed,
 
 struct RateLimit {
   int32_t value = 0;
-  std::optional<Limit> limit;
   std::optional<TimePoint> release;  // When an event that tightens the limit leaves.
   bool permanent = false;            // Disabled: nothing in the state releases it.
 };
 
-std::string describe(const ScalingRule& rule, int64_t period_start, int32_t current) {
-  std::string text = "at most " + std::to_string(rule.value);
+// Sets `text` to "at most 4 pods per 15s (Pods policy)".
+void describe(std::string& text, const ScalingRule& rule, int64_t period_start, int32_t current) {
+  text.clear();
+  text.reserve(kMessageReserve);
+  text += "at most ";
+  appendInt(text, rule.value);
   text += rule.type == ScalingPolicyType::kPods ? " pods per " : "% per ";
-  text += seconds(rule.period);
+  appendSeconds(text, rule.period);
   text += rule.type == ScalingPolicyType::kPods ? " (Pods policy)" : " (Percent policy)";
   if (period_start != current) {
-    text += " from " + std::to_string(period_start) + " at the period start";
+    text += " from ";
+    appendInt(text, period_start);
+    text += " at the period start";
   }
-  return text;
 }
 
-// The count `rules` allow, moving from `current` towards `target`, and the policy that set it.
-// `up`: scaling up (target > current) or down (target < current).
+// The count `rules` allow, moving from `current` towards `target`; writes a limit into
+// `limits`, naming the policy that set it, when it binds. `up`: scaling up (target > current)
+// or down (target < current).
 RateLimit limitRate(const ScalingRules& rules, bool up, int32_t current, int32_t target,
-                    const BehaviorState& state, TimePoint now) {
+                    const BehaviorState& state, TimePoint now, LimitWriter& limits) {
   RateLimit out;
   out.value = target;
   if (rules.select_policy == SelectPolicy::kDisabled) {
     out.value = current;
-    out.limit = Limit{
-        up ? "ScaleUpDisabled" : "ScaleDownDisabled",
-        std::string("scaling ") + (up ? "up" : "down") + " is disabled (selectPolicy: Disabled)"};
+    Limit& limit = limits.next();
+    limit.reason = up ? "ScaleUpDisabled" : "ScaleDownDisabled";
+    limit.message =
+        std::string("scaling ") + (up ? "up" : "down") + " is disabled (selectPolicy: Disabled)";
     out.permanent = true;
     return out;
   }
@@ -218,9 +272,13 @@ RateLimit limitRate(const ScalingRules& rules, bool up, int32_t current, int32_t
   if (up ? target <= bound : target >= bound) return out;
 
   out.value = bound;
-  out.limit = Limit{up ? "ScaleUpLimit" : "ScaleDownLimit",
-                    binding != nullptr ? describe(*binding, binding_start, current)
-                                       : std::string("no scaling policy allows a change")};
+  Limit& bound_by = limits.next();
+  bound_by.reason = up ? "ScaleUpLimit" : "ScaleDownLimit";
+  if (binding != nullptr) {
+    describe(bound_by.message, *binding, binding_start, current);
+  } else {
+    bound_by.message = "no scaling policy allows a change";
+  }
   // The limit loosens when a same-direction event leaves a period; the change about to be
   // applied is such an event, recorded at `now`.
   Earliest release;
@@ -250,29 +308,39 @@ std::optional<Duration> cooldownLeft(Seconds cooldown, const std::optional<TimeP
   return length - elapsed;
 }
 
-std::string cooldownMessage(Duration left) {
+// Sets `text` to "cooldown: 42s left".
+void cooldownMessage(std::string& text, Duration left) {
   const int64_t secs = (left.count() + 999) / 1000;  // left > 0: round up.
-  return "cooldown: " + std::to_string(secs) + "s left";
+  text.clear();
+  text.reserve(32);
+  text += "cooldown: ";
+  appendInt(text, secs);
+  text += "s left";
 }
 
 }  // namespace
 
 BehaviorResult applyBehavior(const Behavior& behavior, int32_t current, int32_t proposed,
                              BehaviorState& state, TimePoint now) {
+  BehaviorResult result;
+  applyBehavior(behavior, current, proposed, state, now, result);
+  return result;
+}
+
+void applyBehavior(const Behavior& behavior, int32_t current, int32_t proposed,
+                   BehaviorState& state, TimePoint now, BehaviorResult& result) {
   if (!state.initialized) {
     state.recommendations.push_back({now, current});
     state.initialized = true;
   }
 
-  BehaviorResult result;
-  Stabilization stab = stabilize(behavior, current, proposed, state, now);
+  result.recheck_after.reset();
+  LimitWriter limits(result.limits);
+  Stabilization stab = stabilize(behavior, current, proposed, state, now, limits);
   result.stabilized = stab.value;
   result.replicas = stab.value;
   Earliest release;
-  if (stab.limit) {
-    result.limits.push_back(std::move(*stab.limit));
-    if (stab.release) release.offer(*stab.release);
-  }
+  if (stab.release) release.offer(*stab.release);
 
   // Record the unstabilized proposal, then forget what no window or period can see.
   state.recommendations.push_back({now, proposed});
@@ -282,12 +350,9 @@ BehaviorResult applyBehavior(const Behavior& behavior, int32_t current, int32_t 
   if (result.stabilized != current) {
     const bool up = result.stabilized > current;
     RateLimit rate = limitRate(up ? behavior.scale_up : behavior.scale_down, up, current,
-                               result.stabilized, state, now);
+                               result.stabilized, state, now, limits);
     result.replicas = rate.value;
-    if (rate.limit) {
-      result.limits.push_back(std::move(*rate.limit));
-      if (rate.release) release.offer(*rate.release);
-    }
+    if (rate.release) release.offer(*rate.release);
     // Whatever stabilization releases later, this direction stays held.
     if (rate.permanent) release = Earliest();
   }
@@ -299,11 +364,12 @@ BehaviorResult applyBehavior(const Behavior& behavior, int32_t current, int32_t 
            : cooldownLeft(behavior.scale_down.cooldown, state.last_scale_down, now);
     if (left) {
       result.replicas = current;
-      result.limits.push_back(
-          {up ? "ScaleUpCooldown" : "ScaleDownCooldown", cooldownMessage(*left)});
+      Limit& limit = limits.next();
+      limit.reason = up ? "ScaleUpCooldown" : "ScaleDownCooldown";
+      cooldownMessage(limit.message, *left);
       // Nothing proceeds before the cooldown ends; then it can.
       result.recheck_after = *left;
-      return result;
+      return;
     }
   }
 
@@ -311,7 +377,6 @@ BehaviorResult applyBehavior(const Behavior& behavior, int32_t current, int32_t 
     // At least 1 ms, even at the end of time where later() saturates.
     result.recheck_after = std::max(Duration(1), *release.get() - now);
   }
-  return result;
 }
 
 void recordScale(const Behavior& behavior, int32_t from, int32_t to, BehaviorState& state,

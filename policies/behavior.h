@@ -114,6 +114,12 @@ struct BehaviorResult {
 BehaviorResult applyBehavior(const Behavior& behavior, int32_t current, int32_t proposed,
                              BehaviorState& state, TimePoint now);
 
+// The same, into `result` (every field set, as the returned value would be). `result`'s limits
+// keep their storage: a caller that applies behavior into the same object every sync period
+// allocates nothing in the steady state.
+void applyBehavior(const Behavior& behavior, int32_t current, int32_t proposed,
+                   BehaviorState& state, TimePoint now, BehaviorResult& result);
+
 // Records that the target was scaled from `from` to `to` at `now` (HPA's storeScaleEvent),
 // for rate limits and cooldowns: appends a scale-up (to > from) or scale-down event, sets
 // last_scale_up / last_scale_down, and drops events no period can see any more. No-op when

@@ -17,6 +17,17 @@ std::string replicasText(int32_t n) {
   return std::to_string(n) + (n == 1 ? " replica" : " replicas");
 }
 
+// applyBehavior into d.limits (reused) and d.recheck_after; returns the count it allows.
+int32_t behave(const Behavior& behavior, int32_t current, int32_t proposed, BehaviorState& state,
+               TimePoint now, Decision& d) {
+  BehaviorResult result;
+  result.limits.swap(d.limits);
+  applyBehavior(behavior, current, proposed, state, now, result);
+  d.limits.swap(result.limits);
+  if (result.recheck_after) keepEarliest(d.recheck_after, *result.recheck_after);
+  return result.replicas;
+}
+
 }  // namespace
 
 Bounds boundsAt(const PolicySpec& spec, TimePoint now, std::optional<TimePoint>* next_change) {
@@ -44,15 +55,34 @@ Bounds boundsAt(const PolicySpec& spec, TimePoint now, std::optional<TimePoint>*
 Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& state, TimePoint now,
                 const EngineOptions& options) {
   Decision d;
+  decide(spec, obs, state, now, options, d);
+  return d;
+}
+
+void decide(const PolicySpec& spec, const Observation& obs, BehaviorState& state, TimePoint now,
+            const EngineOptions& options, Decision& d) {
+  // Every field is set below as a fresh Decision would have it. Vectors are resized rather
+  // than cleared, so that the elements kept are overwritten in place; a steady state (the
+  // same number of proposals and limits as last time) allocates nothing.
+  d.replicas = 0;
   d.current = obs.current_replicas;
+  d.proposed = 0;
+  d.scaling_active = true;
+  d.recheck_after.reset();
   std::optional<TimePoint> schedule_change;
   d.bounds = boundsAt(spec, now, &schedule_change);
   if (schedule_change) keepEarliest(d.recheck_after, *schedule_change - now);
 
+  size_t proposals = 0;  // Those of d.proposals written so far.
+  auto next_proposal = [&]() -> Proposal& {
+    if (proposals == d.proposals.size()) d.proposals.emplace_back();
+    return d.proposals[proposals++];
+  };
+
   for (const auto& name : d.bounds.windows) {
     for (const auto& s : spec.schedules) {
       if (s.name != name) continue;
-      Proposal p;
+      Proposal& p = next_proposal();
       p.policy = "schedule/" + s.name;
       p.reason = "ScheduleActive";
       if (s.replicas) {
@@ -64,34 +94,38 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
         if (s.min_replicas) p.message += " minReplicas " + std::to_string(*s.min_replicas);
         if (s.max_replicas) p.message += " maxReplicas " + std::to_string(*s.max_replicas);
       }
-      d.proposals.push_back(std::move(p));
     }
   }
 
   // HPA: a target at zero replicas with a floor above zero has been switched off by hand.
   if (obs.current_replicas == 0 && d.bounds.min != 0) {
+    d.proposals.resize(proposals);
+    d.metrics.clear();
+    d.limits.clear();
     d.replicas = 0;
     d.proposed = 0;
     d.scaling_active = false;
     d.reason = "ScalingDisabled";
     d.message = "scaling is disabled since the replica count of the target is zero";
-    return d;
+    return;
   }
 
-  // The metric-driven proposal.
-  ThresholdResult threshold = evaluateThreshold(spec, obs, options.pod_timings, now);
-  d.metrics = std::move(threshold.metrics);
-  const size_t threshold_at = d.proposals.size();
-  const bool has_threshold = threshold.proposal.has_value();
+  // Room for the threshold, predictive and fallback proposals, so that pointers into
+  // d.proposals stay valid from here on.
+  d.proposals.reserve(proposals + 3);
+
+  // The metric-driven proposal. Without one, d.reason and d.message say why (the hold below
+  // uses them; every other branch overwrites them).
+  const size_t threshold_at = proposals;
+  const bool has_threshold = evaluateThreshold(spec, obs, options.pod_timings, now, d.metrics,
+                                               next_proposal(), d.reason, d.message);
+  if (!has_threshold) --proposals;
   const bool fallback_due = spec.fallback && !spec.metrics.empty() && !has_threshold &&
                             obs.metric_failures >= spec.fallback->after_failures;
-  d.proposals.reserve(d.proposals.size() + (has_threshold ? 1 : 0) + (obs.predictive ? 1 : 0) +
-                      (fallback_due ? 1 : 0));
-  if (has_threshold) d.proposals.push_back(std::move(*threshold.proposal));
   const bool apply_predictive =
       obs.predictive && (!spec.predictive || spec.predictive->mode == PredictiveMode::kApply);
-  if (obs.predictive) d.proposals.push_back(*obs.predictive);
-  // Points into d.proposals (complete by now) or at obs.predictive.
+  if (obs.predictive) next_proposal() = *obs.predictive;
+  // Points into d.proposals (which the reserve above keeps in place) or at obs.predictive.
   const Proposal* winner = has_threshold ? &d.proposals[threshold_at] : nullptr;
   if (apply_predictive) {
     if (winner != nullptr) {
@@ -106,26 +140,24 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
     // KEDA's fallback, made safe: blind for too long, the policy may add capacity up to the
     // fallback count; it never removes any on no data.
     const FallbackSpec& f = *spec.fallback;
-    d.proposals.push_back(Proposal{f.replicas, "fallback", "FallbackReplicas",
-                                   "no metric readable in " + std::to_string(obs.metric_failures) +
-                                       " evaluations in a row (afterFailures " +
-                                       std::to_string(f.after_failures) + "): fallback to " +
-                                       replicasText(f.replicas)});
+    Proposal& p = next_proposal();
+    p = Proposal{f.replicas, "fallback", "FallbackReplicas",
+                 "no metric readable in " + std::to_string(obs.metric_failures) +
+                     " evaluations in a row (afterFailures " + std::to_string(f.after_failures) +
+                     "): fallback to " + replicasText(f.replicas)};
     const int32_t reference = winner != nullptr ? winner->replicas : obs.current_replicas;
-    if (f.replicas > reference) winner = &d.proposals.back();
+    if (f.replicas > reference) winner = &p;
     d.scaling_active = false;
   }
+  d.proposals.resize(proposals);
 
   const bool has_metrics = !spec.metrics.empty();
   int32_t target = obs.current_replicas;
   if (winner != nullptr) {
     d.proposed = winner->replicas;
-    BehaviorResult behavior =
-        applyBehavior(spec.behavior, obs.current_replicas, winner->replicas, state, now);
-    target = behavior.replicas;
-    d.limits = std::move(behavior.limits);
-    if (behavior.recheck_after) keepEarliest(d.recheck_after, *behavior.recheck_after);
+    target = behave(spec.behavior, obs.current_replicas, winner->replicas, state, now, d);
     d.reason = winner->reason;
+    d.message.clear();
     d.message.reserve(winner->policy.size() + 2 + winner->message.size());
     d.message += winner->policy;
     d.message += ": ";
@@ -134,11 +166,7 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
     // Schedule-only: nothing asks for more than the floor, so the target follows it down
     // (through behavior, so the way down is as gentle as the policy says).
     d.proposed = d.bounds.min;
-    BehaviorResult behavior =
-        applyBehavior(spec.behavior, obs.current_replicas, d.bounds.min, state, now);
-    target = behavior.replicas;
-    d.limits = std::move(behavior.limits);
-    if (behavior.recheck_after) keepEarliest(d.recheck_after, *behavior.recheck_after);
+    target = behave(spec.behavior, obs.current_replicas, d.bounds.min, state, now, d);
     d.reason = d.bounds.windows.empty() ? "NoScheduleActive" : "ScheduleActive";
     d.message =
         d.bounds.windows.empty()
@@ -146,13 +174,14 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
             : "schedule window in force: " + d.proposals.front().message;
   } else {
     // Every metric is invalid, or an invalid one blocks a scale-down: hold. Never scale
-    // down because data is missing.
+    // down because data is missing. d.reason and d.message are the threshold policy's why.
+    d.limits.clear();
     d.proposed = obs.current_replicas;
     const bool some_valid = std::any_of(d.metrics.begin(), d.metrics.end(),
                                         [](const MetricRecommendation& m) { return m.valid; });
     d.scaling_active = some_valid;
-    d.reason = some_valid ? threshold.reason : "FailedGetMetrics";
-    d.message = "holding at " + replicasText(obs.current_replicas) + ": " + threshold.message;
+    if (!some_valid) d.reason = "FailedGetMetrics";
+    d.message.insert(0, "holding at " + replicasText(obs.current_replicas) + ": ");
   }
 
   // Bounds act at once.
@@ -174,7 +203,6 @@ Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& s
     d.reason = d.limits.back().reason;
     d.message = d.limits.back().message;
   }
-  return d;
 }
 
 void commitScale(const PolicySpec& spec, const Decision& decision, BehaviorState& state,

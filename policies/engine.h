@@ -67,6 +67,12 @@ struct Decision {
 Decision decide(const PolicySpec& spec, const Observation& obs, BehaviorState& state, TimePoint now,
                 const EngineOptions& options = {});
 
+// The same, into `out` (every field set, as the returned Decision would be). `out`'s strings
+// and vectors keep their storage: a caller that decides into the same Decision every sync
+// period (the Reconciler does) allocates next to nothing in the steady state.
+void decide(const PolicySpec& spec, const Observation& obs, BehaviorState& state, TimePoint now,
+            const EngineOptions& options, Decision& out);
+
 // The bounds in force at `now`, and when they next change (in `next_change`).
 Bounds boundsAt(const PolicySpec& spec, TimePoint now,
                 std::optional<TimePoint>* next_change = nullptr);

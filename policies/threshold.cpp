@@ -62,12 +62,24 @@ void appendNumber(std::string& out, double v) {
   }
   char buf[64];
   const double a = std::abs(v);
+  if (a < 1e12 && a >= 1) {
+    // Whole numbers (targets, tolerances in percent) are common: printed as integers, which
+    // is what the fixed form below gives them (no decimals), with less work.
+    const auto whole = static_cast<uint64_t>(a);
+    if (static_cast<double>(whole) == a) {
+      char* p = buf;
+      if (v < 0) *p++ = '-';
+      out.append(buf, std::to_chars(p, buf + sizeof(buf), whole).ptr);
+      return;
+    }
+  }
   if (a < 1e12 && a >= 1e-3) {
     // Fixed with 3 decimals, trailing zeros dropped. Fast path: a * 1000 is below 2^53, so it
     // is within m * 2^-53 of the exact product; unless it lies within twice that of a
     // rounding midpoint, rounding it gives what rounding the exact value (to_chars) gives.
     const double m = a * 1000.0;
-    const double floor_m = std::floor(m);
+    // m is in [1, 1e15): truncating to an integer is floor(m), exactly, without a libm call.
+    const double floor_m = static_cast<double>(static_cast<uint64_t>(m));
     const double frac = m - floor_m;  // Exact.
     if (std::abs(frac - 0.5) > m * 0x1p-51) {
       const auto n = static_cast<uint64_t>(frac < 0.5 ? floor_m : floor_m + 1.0);
@@ -174,13 +186,11 @@ const char* unitOf(const MetricSpec& spec) {
   return spec.target.type == TargetType::kUtilization ? "%" : "";
 }
 
-// "cpu 84% > target 60%"; `reserve` more characters are reserved for what follows.
-std::string comparison(const MetricSpec& spec, double usage, double ratio, const char* label,
-                       size_t reserve = 64) {
+// Appends "cpu 84% > target 60%".
+void appendComparison(std::string& s, const MetricSpec& spec, double usage, double ratio,
+                      const char* label) {
   const char* unit = unitOf(spec);
   const char* op = ratio > 1.0 ? " > " : (ratio < 1.0 ? " < " : " = ");
-  std::string s;
-  s.reserve(spec.name.size() + 32 + reserve);
   s += spec.name;
   s += ' ';
   s += label;
@@ -190,7 +200,28 @@ std::string comparison(const MetricSpec& spec, double usage, double ratio, const
   s += "target ";
   appendNumber(s, spec.target.value);
   s += unit;
+}
+
+// "cpu 84% > target 60%"; `reserve` more characters are reserved for what follows.
+std::string comparison(const MetricSpec& spec, double usage, double ratio, const char* label,
+                       size_t reserve = 64) {
+  std::string s;
+  s.reserve(spec.name.size() + 32 + reserve);
+  appendComparison(s, spec, usage, ratio, label);
   return s;
+}
+
+// Sets `rec` to a fresh MetricRecommendation of `spec`'s metric, its strings keeping their
+// storage.
+void resetRecommendation(MetricRecommendation& rec, const MetricSpec& spec) {
+  rec.metric = spec.name;
+  rec.valid = false;
+  rec.replicas = 0;
+  rec.usage = 0;
+  rec.ratio = 0;
+  rec.reason.clear();
+  rec.message.clear();
+  rec.pods = PodCounts();
 }
 
 // Ready pods for Value and non-per-pod Utilization (HPA's getReadyPodsCount, with Governor's
@@ -204,21 +235,20 @@ int64_t readyPodCount(const Observation& obs, int32_t current) {
 }
 
 // HPA's getUsageRatioReplicaCount: Object/External Value, and non-per-pod Utilization.
-MetricRecommendation fromRatioAndReadyPods(const MetricSpec& spec, const Observation& obs,
-                                           const Tolerances& tolerances, int32_t current,
-                                           double usage) {
-  MetricRecommendation rec;
-  rec.metric = spec.name;
+// REQUIRES: `rec` reset (resetRecommendation).
+void fromRatioAndReadyPods(const MetricSpec& spec, const Observation& obs,
+                           const Tolerances& tolerances, int32_t current, double usage,
+                           MetricRecommendation& rec) {
   rec.valid = true;
   rec.usage = finiteOrMax(usage);
   rec.ratio = finiteOrMax(usage / spec.target.value);
-  rec.message = comparison(spec, rec.usage, rec.ratio, "");
+  appendComparison(rec.message, spec, rec.usage, rec.ratio, "");
   if (current == 0) {
     // Scale from zero: neither tolerance nor ready pods apply.
     rec.replicas = ceilReplicas(rec.ratio);
     rec.reason = directionReason(rec.ratio);
     rec.message += " at 0 replicas";
-    return rec;
+    return;
   }
   if (tolerances.within(rec.ratio)) {
     rec.replicas = current;
@@ -226,7 +256,7 @@ MetricRecommendation fromRatioAndReadyPods(const MetricSpec& spec, const Observa
     rec.message += " (within ";
     appendTolerances(rec.message, tolerances);
     rec.message += ')';
-    return rec;
+    return;
   }
   const int64_t ready = readyPodCount(obs, current);
   rec.replicas = ceilReplicas(rec.ratio * static_cast<double>(ready));
@@ -235,29 +265,27 @@ MetricRecommendation fromRatioAndReadyPods(const MetricSpec& spec, const Observa
   appendTolerances(rec.message, tolerances);
   rec.message += ") over ";
   appendPlural(rec.message, ready, "ready pod", "ready pods");
-  return rec;
 }
 
 // HPA's GetExternalPerPodMetricReplicas / GetObjectPerPodMetricReplicas.
-MetricRecommendation fromTotalPerPod(const MetricSpec& spec, const Observation& obs,
-                                     const Tolerances& tolerances, int32_t current, double total) {
+// REQUIRES: `rec` reset (resetRecommendation).
+void fromTotalPerPod(const MetricSpec& spec, const Observation& obs, const Tolerances& tolerances,
+                     int32_t current, double total, MetricRecommendation& rec) {
   const int32_t replicas = std::max(0, obs.status_replicas.value_or(current));
-  MetricRecommendation rec;
-  rec.metric = spec.name;
   rec.valid = true;
   // With no replicas HPA's ratio is +Inf (or NaN for 0/0) and the count is recomputed; the
   // total itself is reported then, to keep the numbers finite.
   const double per_pod = replicas > 0 ? total / static_cast<double>(replicas) : total;
   rec.usage = finiteOrMax(per_pod);
   rec.ratio = finiteOrMax(per_pod / spec.target.value);
-  rec.message = comparison(spec, rec.usage, rec.ratio, "per pod ");
+  appendComparison(rec.message, spec, rec.usage, rec.ratio, "per pod ");
   if (replicas > 0 && tolerances.within(rec.ratio)) {
     rec.replicas = replicas;
     rec.reason = "WithinTolerance";
     rec.message += " (within ";
     appendTolerances(rec.message, tolerances);
     rec.message += ')';
-    return rec;
+    return;
   }
   rec.replicas = ceilReplicas(finiteOrMax(total / spec.target.value));
   rec.reason = directionReason(rec.ratio);
@@ -267,7 +295,6 @@ MetricRecommendation fromTotalPerPod(const MetricSpec& spec, const Observation& 
   appendNumber(rec.message, total);
   rec.message += " over ";
   appendPlural(rec.message, replicas, "replica", "replicas");
-  return rec;
 }
 
 // HPA's CPU readiness test in groupPods.
@@ -457,28 +484,42 @@ Tolerances tolerancesFor(const Behavior& behavior) {
 MetricRecommendation recommendForMetric(const MetricSpec& spec, const Observation& obs,
                                         const Tolerances& tolerances, const PodTimings& timings,
                                         TimePoint now) {
+  MetricRecommendation rec;
+  recommendForMetric(spec, obs, tolerances, timings, now, rec);
+  return rec;
+}
+
+void recommendForMetric(const MetricSpec& spec, const Observation& obs,
+                        const Tolerances& tolerances, const PodTimings& timings, TimePoint now,
+                        MetricRecommendation& out) {
+  // The rare outcomes (invalid metrics, per-pod samples) are built afresh and moved in; the
+  // common ones are written into `out`, keeping its strings' storage.
   const double target = spec.target.value;
   if (!std::isfinite(target) || target <= 0.0) {
-    return invalidRecommendation(spec, "InvalidTarget",
-                                 "target " + formatNumber(target) + " must be a positive number");
+    out = invalidRecommendation(spec, "InvalidTarget",
+                                "target " + formatNumber(target) + " must be a positive number");
+    return;
   }
   const auto found = obs.metrics.find(spec.name);
   if (found == obs.metrics.end()) {
-    return invalidRecommendation(spec, "MissingMetric", "no sample in this evaluation");
+    out = invalidRecommendation(spec, "MissingMetric", "no sample in this evaluation");
+    return;
   }
   const MetricSample& sample = found->second;
   const int32_t current = std::max(0, obs.current_replicas);
   const bool per_pod = spec.prometheus.per_pod;
 
   if (per_pod && spec.target.type != TargetType::kValue) {
-    return fromPodSamples(spec, obs, sample, tolerances, timings, now, current);
+    out = fromPodSamples(spec, obs, sample, tolerances, timings, now, current);
+    return;
   }
 
   double value = 0;
   if (per_pod) {
     // Value over per-pod series: their sum, as HPA sums an External metric's series.
     if (sample.per_pod.empty()) {
-      return invalidRecommendation(spec, "MissingMetric", "the query returned no series");
+      out = invalidRecommendation(spec, "MissingMetric", "the query returned no series");
+      return;
     }
     int32_t unusable = 0;
     int32_t used = 0;
@@ -491,44 +532,63 @@ MetricRecommendation recommendForMetric(const MetricSpec& spec, const Observatio
       ++used;
     }
     if (used == 0) {
-      return invalidRecommendation(
+      out = invalidRecommendation(
           spec, "InvalidMetric",
           "every series is NaN, infinite or negative (" + std::to_string(unusable) + " series)");
+      return;
     }
   } else {
     if (!sample.value.has_value()) {
-      return invalidRecommendation(spec, "MissingMetric", "the query returned no value");
+      out = invalidRecommendation(spec, "MissingMetric", "the query returned no value");
+      return;
     }
     value = *sample.value;
     if (!usable(value)) {
-      return invalidRecommendation(spec, "InvalidMetric", "value " + describeUnusable(value));
+      out = invalidRecommendation(spec, "InvalidMetric", "value " + describeUnusable(value));
+      return;
     }
   }
 
+  resetRecommendation(out, spec);
   if (spec.target.type == TargetType::kAverageValue) {
-    return fromTotalPerPod(spec, obs, tolerances, current, value);
+    fromTotalPerPod(spec, obs, tolerances, current, value, out);
+  } else {
+    fromRatioAndReadyPods(spec, obs, tolerances, current, value, out);
   }
-  return fromRatioAndReadyPods(spec, obs, tolerances, current, value);
 }
 
 ThresholdResult evaluateThreshold(const PolicySpec& spec, const Observation& obs,
                                   const PodTimings& timings, TimePoint now) {
   ThresholdResult result;
-  const Tolerances tolerances = tolerancesFor(spec.behavior);
-  result.metrics.reserve(spec.metrics.size());
-  for (const MetricSpec& metric : spec.metrics) {
-    result.metrics.push_back(recommendForMetric(metric, obs, tolerances, timings, now));
+  Proposal proposal;
+  if (evaluateThreshold(spec, obs, timings, now, result.metrics, proposal, result.reason,
+                        result.message)) {
+    result.reason = proposal.reason;
+    result.message = proposal.message;
+    result.proposal = std::move(proposal);
   }
-  if (result.metrics.empty()) {
-    result.reason = "NoMetrics";
-    result.message = "the policy has no metrics";
-    return result;
+  return result;
+}
+
+bool evaluateThreshold(const PolicySpec& spec, const Observation& obs, const PodTimings& timings,
+                       TimePoint now, std::vector<MetricRecommendation>& metrics,
+                       Proposal& proposal, std::string& reason, std::string& message) {
+  const Tolerances tolerances = tolerancesFor(spec.behavior);
+  // Resized, not cleared: the recommendations kept are overwritten in place.
+  metrics.resize(spec.metrics.size());
+  for (size_t i = 0; i < spec.metrics.size(); ++i) {
+    recommendForMetric(spec.metrics[i], obs, tolerances, timings, now, metrics[i]);
+  }
+  if (metrics.empty()) {
+    reason = "NoMetrics";
+    message = "the policy has no metrics";
+    return false;
   }
 
   const MetricRecommendation* best = nullptr;
   const MetricRecommendation* first_invalid = nullptr;
   int64_t invalid = 0;
-  for (const MetricRecommendation& rec : result.metrics) {
+  for (const MetricRecommendation& rec : metrics) {
     if (!rec.valid) {
       ++invalid;
       if (first_invalid == nullptr) first_invalid = &rec;
@@ -537,25 +597,25 @@ ThresholdResult evaluateThreshold(const PolicySpec& spec, const Observation& obs
     // Ties go to the first metric, as in HPA.
     if (best == nullptr || rec.replicas > best->replicas) best = &rec;
   }
-  const auto total = static_cast<int64_t>(result.metrics.size());
+  const auto total = static_cast<int64_t>(metrics.size());
   if (best == nullptr) {
-    result.reason = "AllMetricsInvalid";
-    result.message =
+    reason = "AllMetricsInvalid";
+    message =
         "all " + plural(total, "metric", "metrics") + " invalid; first: " + first_invalid->message;
-    return result;
+    return false;
   }
   const int32_t current = std::max(0, obs.current_replicas);
   if (invalid > 0 && best->replicas < current) {
-    result.reason = "InvalidMetricBlocksScaleDown";
-    result.message = std::to_string(invalid) + " of " + plural(total, "metric", "metrics") +
-                     " invalid, and the others would scale down to " +
-                     std::to_string(best->replicas) + "; holding. First: " + first_invalid->message;
-    return result;
+    reason = "InvalidMetricBlocksScaleDown";
+    message = std::to_string(invalid) + " of " + plural(total, "metric", "metrics") +
+              " invalid, and the others would scale down to " + std::to_string(best->replicas) +
+              "; holding. First: " + first_invalid->message;
+    return false;
   }
 
-  Proposal proposal;
   proposal.replicas = best->replicas;
-  proposal.policy = "threshold/" + best->metric;
+  proposal.policy = "threshold/";
+  proposal.policy += best->metric;
   proposal.reason = best->reason;
   proposal.message = best->message;
   if (invalid > 0) {
@@ -563,10 +623,7 @@ ThresholdResult evaluateThreshold(const PolicySpec& spec, const Observation& obs
                         plural(total, "metric", "metrics") + " invalid: " + first_invalid->message +
                         ")";
   }
-  result.reason = proposal.reason;
-  result.message = proposal.message;
-  result.proposal = std::move(proposal);
-  return result;
+  return true;
 }
 
 }  // namespace governor::policies

@@ -119,6 +119,13 @@ MetricRecommendation recommendForMetric(const MetricSpec& spec, const Observatio
                                         const Tolerances& tolerances, const PodTimings& timings,
                                         TimePoint now);
 
+// The same, into `out` (every field set, as the returned value would be). `out`'s strings keep
+// their storage: a caller that evaluates into the same object every sync period allocates
+// nothing in the steady state.
+void recommendForMetric(const MetricSpec& spec, const Observation& obs,
+                        const Tolerances& tolerances, const PodTimings& timings, TimePoint now,
+                        MetricRecommendation& out);
+
 struct ThresholdResult {
   // The largest valid proposal, with the winning metric's reason; nullopt when the policy has
   // no metrics, every metric was invalid, or some were invalid and the rest would scale down
@@ -134,5 +141,15 @@ struct ThresholdResult {
 // Tolerances come from spec.behavior (tolerancesFor).
 ThresholdResult evaluateThreshold(const PolicySpec& spec, const Observation& obs,
                                   const PodTimings& timings, TimePoint now);
+
+// The same, into storage the caller keeps from one evaluation to the next (strings and
+// vectors keep their capacity, so a steady state allocates nothing; the engine's decide()
+// writes straight into its Decision). `metrics` becomes ThresholdResult::metrics. Returns
+// true when there is a proposal and sets `proposal` to it (`reason` and `message` untouched:
+// they are the proposal's); returns false otherwise, leaves `proposal` untouched and sets
+// `reason` and `message` to ThresholdResult's.
+bool evaluateThreshold(const PolicySpec& spec, const Observation& obs, const PodTimings& timings,
+                       TimePoint now, std::vector<MetricRecommendation>& metrics,
+                       Proposal& proposal, std::string& reason, std::string& message);
 
 }  // namespace governor::policies

@@ -1,6 +1,7 @@
 #include "simulator/in_memory_cluster.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <tuple>
 #include <utility>
@@ -15,6 +16,13 @@ std::string selectorOf(const std::string& kind, const std::string& name) {
   return "governor.io/target=" + kind + "." + name;
 }
 
+// Sets `out` to `version` in decimal, as std::to_string writes it, reusing out's buffer:
+// resource versions are written and compared on every reconcile.
+void formatVersion(std::string& out, int64_t version) {
+  char buf[24];
+  out.assign(buf, std::to_chars(buf, buf + sizeof(buf), version).ptr);
+}
+
 }  // namespace
 
 std::optional<Status> InMemoryCluster::takeFailure(Operation op) {
@@ -25,23 +33,32 @@ std::optional<Status> InMemoryCluster::takeFailure(Operation op) {
   return status;
 }
 
+InMemoryCluster::StoredPolicy* InMemoryCluster::livePolicy(const controller::ObjectKey& key) {
+  auto found = policies_.find(key);
+  return found == policies_.end() || found->second.object == nullptr ? nullptr : &found->second;
+}
+
+void InMemoryCluster::bumpVersion(StoredPolicy& slot) {
+  formatVersion(slot.object->resource_version, ++slot.version);
+}
+
 void InMemoryCluster::applyPolicy(const controller::ObjectKey& key, std::string manifest) {
-  auto& slot = policies_[key];
-  auto object = slot ? std::make_shared<controller::PolicyObject>(*slot)
-                     : std::make_shared<controller::PolicyObject>();
-  if (object->generation == 0 || object->manifest != manifest) ++object->generation;
-  object->key = key;
-  object->manifest = std::move(manifest);
-  object->resource_version = std::to_string(++policy_versions_[key]);
+  StoredPolicy& slot = policies_[key];
+  slot.object = slot.object ? std::make_shared<controller::PolicyObject>(*slot.object)
+                            : std::make_shared<controller::PolicyObject>();
+  controller::PolicyObject& object = *slot.object;
+  if (object.generation == 0 || object.manifest != manifest) ++object.generation;
+  object.key = key;
+  object.manifest = std::move(manifest);
+  bumpVersion(slot);
   PolicyTarget& target = policy_targets_[key];
   if (target.created == 0) target.created = ++policies_created_;
   target.kind.clear();
   target.name.clear();
-  if (auto spec = policies::parsePolicy(object->manifest, key.toString()); spec.ok()) {
+  if (auto spec = policies::parsePolicy(object.manifest, key.toString()); spec.ok()) {
     target.kind = spec->scale_target_ref.kind;
     target.name = spec->scale_target_ref.name;
   }
-  slot = std::move(object);
 }
 
 void InMemoryCluster::addHorizontalPodAutoscaler(const std::string& namespace_,
@@ -58,26 +75,33 @@ Result<std::optional<std::string>> InMemoryCluster::otherManager(
       return std::optional<std::string>("HorizontalPodAutoscaler " + namespace_ + "/" + h.name);
     }
   }
-  auto self = policy_targets_.find(key);
-  const int64_t created = self == policy_targets_.end() ? INT64_MAX : self->second.created;
+  // When the policy at `key` was created: looked up only once another policy targets the same
+  // object (usually none does, and this runs on every reconcile).
+  std::optional<int64_t> created;
   for (const auto& [other, t] : policy_targets_) {
     if (other == key || other.namespace_ != namespace_ || t.kind != ref.kind ||
-        t.name != ref.name || !policies_.contains(other)) {
+        t.name != ref.name || livePolicy(other) == nullptr) {
       continue;
     }
-    if (t.created < created) return std::optional<std::string>("ScalingPolicy " + other.toString());
+    if (!created) {
+      auto self = policy_targets_.find(key);
+      created = self == policy_targets_.end() ? INT64_MAX : self->second.created;
+    }
+    if (t.created < *created) {
+      return std::optional<std::string>("ScalingPolicy " + other.toString());
+    }
   }
   return std::optional<std::string>();
 }
 
 void InMemoryCluster::deletePolicy(const controller::ObjectKey& key) {
-  policies_.erase(key);
+  if (auto found = policies_.find(key); found != policies_.end()) found->second.object.reset();
   policy_targets_.erase(key);
 }
 
 const controller::PolicyObject* InMemoryCluster::policy(const controller::ObjectKey& key) const {
   auto found = policies_.find(key);
-  return found == policies_.end() ? nullptr : found->second.get();
+  return found == policies_.end() ? nullptr : found->second.object.get();
 }
 
 void InMemoryCluster::addTarget(const std::string& namespace_, const std::string& kind,
@@ -122,6 +146,12 @@ void InMemoryCluster::setScaleDownHold(const std::string& namespace_, const std:
   if (found != targets_.end()) found->second.scale_down_hold = std::move(reason);
 }
 
+InMemoryCluster::TargetHandle InMemoryCluster::findHandle(const std::string& namespace_,
+                                                          const std::string& kind,
+                                                          const std::string& name) const {
+  return TargetHandle(findTarget(namespace_, kind, name));
+}
+
 int32_t InMemoryCluster::specReplicas(const std::string& namespace_, const std::string& kind,
                                       const std::string& name) const {
   return target(namespace_, kind, name).replicas;
@@ -129,7 +159,7 @@ int32_t InMemoryCluster::specReplicas(const std::string& namespace_, const std::
 
 int32_t InMemoryCluster::existingPods(const std::string& namespace_, const std::string& kind,
                                       const std::string& name) const {
-  return static_cast<int32_t>(target(namespace_, kind, name).pods.size());
+  return existingPods(findHandle(namespace_, kind, name));
 }
 
 int32_t InMemoryCluster::readyCount(const Target& t, TimePoint now) {
@@ -141,15 +171,28 @@ int32_t InMemoryCluster::readyCount(const Target& t, TimePoint now) {
 
 int32_t InMemoryCluster::readyPods(const std::string& namespace_, const std::string& kind,
                                    const std::string& name) const {
-  return readyCount(target(namespace_, kind, name), clock_.now());
+  return readyPods(findHandle(namespace_, kind, name));
 }
 
 std::vector<std::string> InMemoryCluster::readyPodNames(const std::string& namespace_,
                                                         const std::string& kind,
                                                         const std::string& name) const {
-  const Target& t = target(namespace_, kind, name);
-  const int32_t ready = readyPods(namespace_, kind, name);
+  return readyPodNames(findHandle(namespace_, kind, name));
+}
+
+int32_t InMemoryCluster::existingPods(TargetHandle target) const {
+  return target.valid() ? static_cast<int32_t>(target.target_->pods.size()) : 0;
+}
+
+int32_t InMemoryCluster::readyPods(TargetHandle target) const {
+  return target.valid() ? readyCount(*target.target_, clock_.now()) : 0;
+}
+
+std::vector<std::string> InMemoryCluster::readyPodNames(TargetHandle target) const {
   std::vector<std::string> names;
+  if (!target.valid()) return names;
+  const Target& t = *target.target_;
+  const int32_t ready = readyCount(t, clock_.now());
   names.reserve(static_cast<size_t>(ready));
   for (int32_t i = 0; i < ready; ++i) names.push_back(t.pods[static_cast<size_t>(i)].name);
   return names;
@@ -169,26 +212,27 @@ void InMemoryCluster::resize(Target& target, int32_t replicas, TimePoint now) {
 Result<std::shared_ptr<const controller::PolicyObject>> InMemoryCluster::getPolicy(
     const controller::ObjectKey& key) {
   if (auto failure = takeFailure(Operation::kGetPolicy)) return *failure;
-  auto found = policies_.find(key);
-  if (found == policies_.end()) return notFound("scalingpolicies " + key.toString() + " not found");
-  return std::shared_ptr<const controller::PolicyObject>(found->second);
+  const StoredPolicy* slot = livePolicy(key);
+  if (slot == nullptr) return notFound("scalingpolicies " + key.toString() + " not found");
+  return std::shared_ptr<const controller::PolicyObject>(slot->object);
 }
 
 Status InMemoryCluster::updatePolicyStatus(const controller::ObjectKey& key,
                                            const std::string& resource_version,
-                                           controller::PolicyStatus status) {
+                                           controller::PolicyStatus&& status) {
   if (auto failure = takeFailure(Operation::kUpdatePolicyStatus)) return *failure;
-  auto found = policies_.find(key);
-  if (found == policies_.end()) return notFound("scalingpolicies " + key.toString() + " not found");
-  auto& object = found->second;
+  StoredPolicy* slot = livePolicy(key);
+  if (slot == nullptr) return notFound("scalingpolicies " + key.toString() + " not found");
+  auto& object = slot->object;
   if (object->resource_version != resource_version) {
     return {StatusCode::kConflict, "scalingpolicies " + key.toString() +
                                        ": the object has been modified; resourceVersion " +
                                        object->resource_version + ", not " + resource_version};
   }
   if (object.use_count() > 1) object = std::make_shared<controller::PolicyObject>(*object);
-  object->status = std::move(status);
-  object->resource_version = std::to_string(++policy_versions_[key]);
+  // A swap, not a move: the caller gets the replaced status's buffers back for its next one.
+  swap(object->status, status);
+  bumpVersion(*slot);
   return Status();
 }
 
@@ -202,7 +246,7 @@ Result<controller::Scale> InMemoryCluster::getScale(const std::string& namespace
   scale.status_replicas = static_cast<int32_t>(t->pods.size());
   scale.ready_replicas = readyCount(*t, clock_.now());
   scale.selector = t->selector;
-  scale.resource_version = std::to_string(t->version);
+  formatVersion(scale.resource_version, t->version);
   scale.scale_down_hold = t->scale_down_hold;
   return scale;
 }

@@ -33,8 +33,24 @@
 namespace governor::simulator {
 
 class InMemoryCluster final : public controller::Cluster {
+  struct Target;  // Below.
+
  public:
   enum class Operation { kGetPolicy, kUpdatePolicyStatus, kGetScale, kUpdateScale, kListPods };
+
+  // A target found once and queried many times (the replay asks for its counts on every
+  // step), without looking it up by name each time. Copyable; valid as long as the cluster
+  // (targets are never removed; addTarget on the same name replaces the one it names).
+  class TargetHandle {
+   public:
+    TargetHandle() = default;  // Names no target.
+    bool valid() const { return target_ != nullptr; }
+
+   private:
+    friend class InMemoryCluster;
+    explicit TargetHandle(const Target* target) : target_(target) {}
+    const Target* target_ = nullptr;
+  };
 
   // `clock` stamps pod readiness and events; it must outlive the cluster.
   explicit InMemoryCluster(const controller::Clock& clock) : clock_(clock) {}
@@ -72,6 +88,13 @@ class InMemoryCluster final : public controller::Cluster {
   // The names of the ready pods, oldest first.
   std::vector<std::string> readyPodNames(const std::string& namespace_, const std::string& kind,
                                          const std::string& name) const;
+  // The target `kind`/`name` in `namespace_`; an invalid handle when there is none.
+  TargetHandle findHandle(const std::string& namespace_, const std::string& kind,
+                          const std::string& name) const;
+  // The same three queries by handle. An invalid handle has no pods.
+  int32_t existingPods(TargetHandle target) const;
+  int32_t readyPods(TargetHandle target) const;
+  std::vector<std::string> readyPodNames(TargetHandle target) const;
   // The number of updateScale calls that changed spec.replicas.
   int64_t scaleWrites() const { return scale_writes_; }
 
@@ -85,8 +108,9 @@ class InMemoryCluster final : public controller::Cluster {
   // controller::Cluster.
   Result<std::shared_ptr<const controller::PolicyObject>> getPolicy(
       const controller::ObjectKey& key) override;
+  // Swaps `status` with the stored one (see the port): steady-state updates allocate nothing.
   Status updatePolicyStatus(const controller::ObjectKey& key, const std::string& resource_version,
-                            controller::PolicyStatus status) override;
+                            controller::PolicyStatus&& status) override;
   Result<controller::Scale> getScale(const std::string& namespace_,
                                      const policies::ScaleTargetRef& ref) override;
   Status updateScale(const std::string& namespace_, const policies::ScaleTargetRef& ref,
@@ -128,10 +152,20 @@ class InMemoryCluster final : public controller::Cluster {
   static int32_t readyCount(const Target& t, TimePoint now);
 
   const controller::Clock& clock_;
-  // Copy on write: a snapshot handed out is never changed; when nobody else holds it, an
-  // update changes it in place.
-  std::map<controller::ObjectKey, std::shared_ptr<controller::PolicyObject>> policies_;
-  std::map<controller::ObjectKey, int64_t> policy_versions_;
+  struct StoredPolicy {
+    // Null once deleted. Copy on write: a snapshot handed out is never changed; when nobody
+    // else holds it, an update changes it in place.
+    std::shared_ptr<controller::PolicyObject> object;
+    // The latest resourceVersion given out for the key. It outlives a deletion, so that a
+    // policy created again never repeats a version (the API server's never do).
+    int64_t version = 0;
+  };
+  // The live policy at `key`, or nullptr.
+  StoredPolicy* livePolicy(const controller::ObjectKey& key);
+  // Stores the next resourceVersion of `slot` in its object. REQUIRES: slot.object.
+  static void bumpVersion(StoredPolicy& slot);
+
+  std::map<controller::ObjectKey, StoredPolicy> policies_;
   // What each valid policy targets (kind, name), and the order policies were created in.
   struct PolicyTarget {
     int64_t created = 0;

@@ -90,6 +90,7 @@ Result<RunResult> runPolicy(const policies::PolicySpec& spec, const std::string&
   InMemoryCluster cluster(clock);
   cluster.addTarget(ns, ref.kind, ref.name, sim.workload.initial_replicas, sim.workload.startup);
   cluster.applyPolicy(key, manifest);
+  const InMemoryCluster::TargetHandle target = cluster.findHandle(ns, ref.kind, ref.name);
   TraceMetricsSource source(trace, sim.trace.interpolation, cluster, ns, ref,
                             sim.workload.capacity_per_replica, grid.step);
   controller::ReconcilerOptions reconciler_options;
@@ -104,15 +105,15 @@ Result<RunResult> runPolicy(const policies::PolicySpec& spec, const std::string&
     const TimePoint t = grid.at(i);
     clock.set(t);
     const double demand = grid.demand[static_cast<size_t>(i)];
-    const int32_t ready_before = cluster.readyPods(ns, ref.kind, ref.name);
+    const int32_t ready_before = cluster.readyPods(target);
     auto requeue = reconciler.reconcile(key);
     if (!requeue.ok() || !reconciler.lastOutcome()) {
       return internalError("policy " + spec.name + " at " + std::to_string(toUnixSeconds(t)) +
                            ": reconcile failed: " + requeue.status().toString());
     }
     const policies::Decision& decision = reconciler.lastOutcome()->decision;
-    const int32_t replicas = cluster.existingPods(ns, ref.kind, ref.name);
-    const int32_t serving = cluster.readyPods(ns, ref.kind, ref.name);
+    const int32_t replicas = cluster.existingPods(target);
+    const int32_t serving = cluster.readyPods(target);
     acc.add(demand, replicas, serving);
     if (options.record_timeline) {
       const double capacity = static_cast<double>(ready_before) * sim.workload.capacity_per_replica;
@@ -178,19 +179,20 @@ RunResult runOracle(const ReplayGrid& grid, const WorkloadSpec& workload,
   const std::string ns = "simulation";
   const policies::ScaleTargetRef ref{"apps/v1", "Deployment", "oracle"};
   cluster.addTarget(ns, ref.kind, ref.name, plan.front(), workload.startup);
+  const InMemoryCluster::TargetHandle target = cluster.findHandle(ns, ref.kind, ref.name);
   MetricsAccumulator acc(workload.capacity_per_replica, grid.step);
   for (int64_t i = 0; i < grid.steps(); ++i) {
     const TimePoint t = grid.at(i);
     clock.set(t);
-    const int32_t ready_before = cluster.readyPods(ns, ref.kind, ref.name);
+    const int32_t ready_before = cluster.readyPods(target);
     const int32_t want = plan[static_cast<size_t>(i)];
     auto scale = cluster.getScale(ns, ref);
     if (scale.ok() && scale->spec_replicas != want) {
       (void)cluster.updateScale(ns, ref, scale->resource_version, want);
     }
     const double demand = grid.demand[static_cast<size_t>(i)];
-    const int32_t replicas = cluster.existingPods(ns, ref.kind, ref.name);
-    const int32_t serving = cluster.readyPods(ns, ref.kind, ref.name);
+    const int32_t replicas = cluster.existingPods(target);
+    const int32_t serving = cluster.readyPods(target);
     acc.add(demand, replicas, serving);
     if (options.record_timeline) {
       const double capacity = static_cast<double>(ready_before) * workload.capacity_per_replica;

@@ -63,19 +63,60 @@ std::string formatTime(TimePoint t) {
 
 }  // namespace
 
-double Trace::valueAt(TimePoint t, Interpolation mode) const {
-  if (points_.empty()) return 0;
-  if (t <= points_.front().time) return points_.front().value;
-  if (t >= points_.back().time) return points_.back().value;
-  // The first sample after t; the one before it is at or before t.
-  auto next = std::upper_bound(points_.begin(), points_.end(), t,
+namespace {
+
+// The index of the first sample after `t`. REQUIRES: front().time < t < back().time.
+size_t sampleAfter(const std::vector<TracePoint>& points, TimePoint t) {
+  auto next = std::upper_bound(points.begin(), points.end(), t,
                                [](TimePoint x, const TracePoint& p) { return x < p.time; });
-  const TracePoint& b = *next;
-  const TracePoint& a = *(next - 1);
+  return static_cast<size_t>(next - points.begin());
+}
+
+// The demand at `t` from the samples around it: a.time <= t < b.time.
+double between(const TracePoint& a, const TracePoint& b, TimePoint t, Interpolation mode) {
   if (a.time == t || mode == Interpolation::kHold) return a.value;
   const double f =
       static_cast<double>((t - a.time).count()) / static_cast<double>((b.time - a.time).count());
   return a.value + (b.value - a.value) * f;
+}
+
+}  // namespace
+
+double Trace::valueAt(TimePoint t, Interpolation mode) const {
+  if (points_.empty()) return 0;
+  if (t <= points_.front().time) return points_.front().value;
+  if (t >= points_.back().time) return points_.back().value;
+  const size_t next = sampleAfter(points_, t);
+  return between(points_[next - 1], points_[next], t, mode);
+}
+
+double Trace::valueAt(TimePoint t, Interpolation mode, size_t& hint) const {
+  if (points_.empty()) return 0;
+  if (t <= points_.front().time) {
+    hint = 0;
+    return points_.front().value;
+  }
+  if (t >= points_.back().time) {
+    hint = points_.size() - 1;
+    return points_.back().value;
+  }
+  // Find i with points_[i].time <= t < points_[i + 1].time (it exists: front < t < back).
+  size_t i = hint;
+  constexpr int kMaxForward = 8;  // Beyond that, a binary search is as cheap.
+  int forward = 0;
+  if (i >= points_.size() - 1 || points_[i].time > t) {
+    i = sampleAfter(points_, t) - 1;
+  } else {
+    while (points_[i + 1].time <= t) {
+      if (++forward > kMaxForward) {
+        i = sampleAfter(points_, t) - 1;
+        break;
+      }
+      ++i;
+    }
+  }
+  hint = i;
+  return between(points_[i], points_[i + 1], t, mode);
 }
 
 Duration Trace::medianInterval() const {

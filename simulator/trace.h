@@ -18,6 +18,7 @@
 //
 // Thread-safety: a loaded Trace is immutable; const methods may be called concurrently.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,10 @@ class Trace {
   // The demand at `t`: the sample at `t` if there is one; between two samples, interpolated
   // as `mode` says; before the first sample the first value, after the last the last.
   double valueAt(TimePoint t, Interpolation mode) const;
+  // The same, searching from `hint` (a sample index; set to the sample at or before `t`, or to
+  // the first one) rather than the whole trace: constant time when `t` moves forward a little at
+  // a time, as a replay's clock does. Any hint gives the same value; start with 0.
+  double valueAt(TimePoint t, Interpolation mode, size_t& hint) const;
 
   // The median interval between consecutive samples; 0 for a single sample.
   Duration medianInterval() const;

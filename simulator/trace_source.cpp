@@ -47,13 +47,13 @@ TraceMetricsSource::TraceMetricsSource(const Trace& trace, Interpolation mode,
 Result<controller::MetricSnapshot> TraceMetricsSource::fetch(
     const std::vector<controller::MetricQuery>& queries, TimePoint at) {
   controller::MetricSnapshot snapshot;
-  const double demand = trace_.valueAt(at, mode_);
-  const int32_t ready = cluster_.readyPods(namespace_, target_.kind, target_.name);
+  const double demand = trace_.valueAt(at, mode_, trace_hint_);
+  // Found on the first fetch that sees the target, then reused: fetch runs on every step.
+  if (!handle_.valid()) handle_ = cluster_.findHandle(namespace_, target_.kind, target_.name);
+  const int32_t ready = cluster_.readyPods(handle_);
   std::vector<std::string> pods;
   for (const auto& q : queries) {
-    if (q.per_pod && pods.empty()) {
-      pods = cluster_.readyPodNames(namespace_, target_.kind, target_.name);
-    }
+    if (q.per_pod && pods.empty()) pods = cluster_.readyPodNames(handle_);
     if (auto sample = deriveMetric(q, demand, capacity_, ready, pods, at, window_)) {
       snapshot.samples.emplace(q.name, std::move(*sample));
     }

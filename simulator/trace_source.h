@@ -55,6 +55,8 @@ class TraceMetricsSource final : public controller::MetricsSource {
   policies::ScaleTargetRef target_;
   double capacity_;
   Duration window_;
+  InMemoryCluster::TargetHandle handle_;  // Of target_, once it exists.
+  size_t trace_hint_ = 0;                 // Where the last fetch found its time in the trace.
 };
 
 }  // namespace governor::simulator

@@ -180,7 +180,8 @@ TEST_F(ReconcilerTest, LostHistoryHoldsLonger) {
   PolicyStatus wiped = status();
   wiped.behavior = {};
   ASSERT_TRUE(
-      cluster_.updatePolicyStatus(kKey, cluster_.policy(kKey)->resource_version, wiped).ok());
+      cluster_.updatePolicyStatus(kKey, cluster_.policy(kKey)->resource_version, std::move(wiped))
+          .ok());
   Reconciler second(cluster_, metrics_, clock_);
   clock_.set(kT0 + seconds(200));
   ASSERT_TRUE(second.reconcile(kKey).ok());
@@ -513,7 +514,7 @@ TEST_P(RolloutHoldTableTest, HoldsScaleDownsOnly) {
   EXPECT_EQ(status().desired_replicas, c.desired) << "the unheld decision";
   EXPECT_EQ(limited().reason, c.limited_reason) << limited().message;
   EXPECT_EQ(eventReasons(), c.events);
-  ASSERT_TRUE(reconciler.lastOutcome().has_value());
+  ASSERT_NE(reconciler.lastOutcome(), nullptr);
   const bool held = std::string(c.limited_reason) == "ScaleDownHeld";
   EXPECT_EQ(reconciler.lastOutcome()->held.has_value(), held);
   if (held) {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <variant>
 #include <vector>
@@ -381,6 +382,8 @@ struct AbortCase {
   std::string name;
   bool routed;  // trafficRouting.gatewayAPI: also the HTTPRoute's weights go back.
 };
+// Names the case in CTest's listing and failure messages (not a byte dump).
+void PrintTo(const AbortCase& c, std::ostream* os) { *os << c.name; }
 
 class RolloutAbortE2eTest : public ::testing::TestWithParam<AbortCase> {};
 
@@ -832,6 +835,7 @@ struct BadSpecCase {
   std::string from, to;  // mutated(from, to) is the bad Rollout.
   std::string field;     // The path the error names.
 };
+void PrintTo(const BadSpecCase& c, std::ostream* os) { *os << c.name << " (" << c.field << ")"; }
 
 // Rejected by the CRD's schema: `kubectl apply` fails and names the field.
 class RolloutCrdRejectsE2eTest : public ::testing::TestWithParam<BadSpecCase> {

@@ -1,6 +1,7 @@
 #include "policies/engine.h"
 
 #include <string>
+#include <vector>
 
 #include <date/date.h>
 #include <gtest/gtest.h>
@@ -241,6 +242,114 @@ TEST(EngineTest, AllMetricsMissingSaysWhich) {
   EXPECT_EQ(d.reason, "FailedGetMetrics");
   EXPECT_FALSE(d.scaling_active);
   EXPECT_NE(d.message.find("cpu"), std::string::npos) << d.message;
+}
+
+// Every field of two decisions, with what differs.
+void expectSameDecision(const Decision& got, const Decision& want, const std::string& where) {
+  SCOPED_TRACE(where);
+  EXPECT_EQ(got.replicas, want.replicas);
+  EXPECT_EQ(got.current, want.current);
+  EXPECT_EQ(got.proposed, want.proposed);
+  EXPECT_EQ(got.bounds.min, want.bounds.min);
+  EXPECT_EQ(got.bounds.max, want.bounds.max);
+  EXPECT_EQ(got.bounds.windows, want.bounds.windows);
+  EXPECT_EQ(got.scaling_active, want.scaling_active);
+  ASSERT_EQ(got.proposals.size(), want.proposals.size());
+  for (size_t i = 0; i < want.proposals.size(); ++i) {
+    EXPECT_EQ(got.proposals[i].replicas, want.proposals[i].replicas) << i;
+    EXPECT_EQ(got.proposals[i].policy, want.proposals[i].policy) << i;
+    EXPECT_EQ(got.proposals[i].reason, want.proposals[i].reason) << i;
+    EXPECT_EQ(got.proposals[i].message, want.proposals[i].message) << i;
+  }
+  ASSERT_EQ(got.metrics.size(), want.metrics.size());
+  for (size_t i = 0; i < want.metrics.size(); ++i) {
+    const MetricRecommendation& g = got.metrics[i];
+    const MetricRecommendation& w = want.metrics[i];
+    EXPECT_EQ(g.metric, w.metric) << i;
+    EXPECT_EQ(g.valid, w.valid) << i;
+    EXPECT_EQ(g.replicas, w.replicas) << i;
+    EXPECT_EQ(g.usage, w.usage) << i;
+    EXPECT_EQ(g.ratio, w.ratio) << i;
+    EXPECT_EQ(g.reason, w.reason) << i;
+    EXPECT_EQ(g.message, w.message) << i;
+    EXPECT_EQ(g.pods, w.pods) << i;
+  }
+  EXPECT_EQ(got.limits, want.limits);
+  EXPECT_EQ(got.reason, want.reason);
+  EXPECT_EQ(got.message, want.message);
+  EXPECT_EQ(got.recheck_after, want.recheck_after);
+}
+
+struct ReuseStep {
+  int32_t current;
+  std::optional<double> cpu;  // nullopt: missing.
+  std::optional<double> rps;  // A second metric, for the specs that have one.
+  std::optional<int32_t> predictive;
+  int32_t failures = 0;
+};
+
+// decide() into one Decision reused across every step of every spec below (left over from
+// whatever came before: other specs, other branches) gives, field by field, what a fresh
+// Decision gets; the behavior states, evolved side by side, stay equal too.
+TEST(EngineTest, ReusedDecisionEqualsAFreshOne) {
+  const std::string rps =
+      "    - {name: rps, prometheus: {query: r}, target: {type: AverageValue, averageValue: "
+      "50}}\n";
+  const std::vector<std::string> specs = {
+      std::string("  maxReplicas: 20\n") + kCpu60,
+      std::string("  minReplicas: 3\n  maxReplicas: 9\n") + kCpu60 + rps,
+      std::string("  maxReplicas: 20\n  fallback: {replicas: 8, afterFailures: 2}\n") + kCpu60,
+      std::string("  maxReplicas: 20\n  behavior: {scaleDown: {stabilizationWindowSeconds: 30, "
+                  "cooldownSeconds: 45}, scaleUp: {selectPolicy: Disabled}}\n") +
+          kCpu60,
+      std::string("  maxReplicas: 20\n") + kCpu60 + kBusinessHours,
+      "  minReplicas: 2\n  maxReplicas: 20\n  schedules:\n"
+      "    - {name: a, start: \"0 5 * * *\", duration: 4h, replicas: 6}\n"
+      "    - {name: b, start: \"0 6 * * *\", duration: 4h, minReplicas: 8, maxReplicas: 12}\n",
+  };
+  const std::vector<ReuseStep> steps = {
+      {4, 90.0, 100.0, std::nullopt},
+      {6, 95.0, 400.0, 3},
+      {6, 30.0, std::nullopt, 9},
+      {9, 10.0, 10.0, std::nullopt},
+      {9, std::nullopt, 20.0, std::nullopt},
+      {9, std::nullopt, std::nullopt, std::nullopt},
+      {9, std::nullopt, std::nullopt, std::nullopt, 1},
+      {9, std::nullopt, 5.0, 2, 3},
+      {0, 90.0, 90.0, std::nullopt},
+      {2, 61.0, 100.0, 1},
+      {2, 600.0, 1000.0, 30},
+      {5, 20.0, 1.0, std::nullopt},
+      {5, 20.0, 1.0, std::nullopt},
+  };
+  Decision reused;
+  reused.message = "left over from before";
+  reused.limits = {{"Old", "an old limit"}, {"Older", "an older limit"}, {"Oldest", "x"}};
+  for (size_t si = 0; si < specs.size(); ++si) {
+    const PolicySpec spec = policy(specs[si]);
+    BehaviorState fresh_state;
+    BehaviorState reused_state;
+    TimePoint now = kMonday6Utc + hours(1) + minutes(30);
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const ReuseStep& step = steps[i];
+      Observation obs = observe(step.current, step.cpu);
+      if (step.rps) obs.metrics["rps"].value = *step.rps;
+      if (step.predictive)
+        obs.predictive =
+            Proposal{*step.predictive, "predictive", "Forecast", "forecast needs more"};
+      obs.metric_failures = step.failures;
+      const Decision want = decide(spec, obs, fresh_state, now);
+      decide(spec, obs, reused_state, now, {}, reused);
+      expectSameDecision(reused, want,
+                         "spec " + std::to_string(si) + ", step " + std::to_string(i));
+      if (want.scale()) {
+        commitScale(spec, want, fresh_state, now);
+        commitScale(spec, reused, reused_state, now);
+      }
+      EXPECT_EQ(reused_state, fresh_state);
+      now += seconds(15);
+    }
+  }
 }
 
 struct FallbackCase {

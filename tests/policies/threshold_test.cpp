@@ -1183,6 +1183,41 @@ TEST(ThresholdTest, ProposalMessageIsForPeople) {
             "cpu 50% > target 30% (tolerance +10%/-10%) over 3 ready pods");
 }
 
+struct NumberTextCase {
+  std::string name;
+  double value;
+  std::string want;  // As a message prints it: short, locale-free.
+};
+
+class NumberTextTest : public testing::TestWithParam<NumberTextCase> {};
+
+TEST_P(NumberTextTest, MessagePrintsTheValueShort) {
+  // Whole numbers print as integers, others with up to 3 decimals, the very large and the
+  // very small in exponent form; the boundaries between the forms are in the table.
+  Observation obs;
+  obs.current_replicas = 2;
+  obs.metrics["m"].value = GetParam().value;
+  const MetricRecommendation rec =
+      recommendForMetric(metricSpec("m", kValue, false, 1e-6), obs, Tolerances{}, {}, kNow);
+  ASSERT_TRUE(rec.valid) << rec.message;
+  EXPECT_EQ(rec.message.substr(0, rec.message.find(" > ")), "m " + GetParam().want);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, NumberTextTest,
+    testing::Values(NumberTextCase{"Whole", 84, "84"}, NumberTextCase{"One", 1, "1"},
+                    NumberTextCase{"OneDecimal", 28.5, "28.5"},
+                    NumberTextCase{"ThreeDecimals", 1.0 / 3.0, "0.333"},
+                    NumberTextCase{"RoundsToWhole", 41.99999, "42"},
+                    NumberTextCase{"JustBelowOne", 0.9995, "1"},
+                    NumberTextCase{"Thousandth", 0.001, "0.001"},
+                    NumberTextCase{"BelowThousandth", 0.0001, "0.0001"},
+                    NumberTextCase{"LargestFixed", 999'999'999'999.0, "999999999999"},
+                    NumberTextCase{"LargestFixedWithFraction", 999'999'999'999.5, "999999999999.5"},
+                    NumberTextCase{"FirstExponent", 1e12, "1e+12"},
+                    NumberTextCase{"Huge", 1e300, "1e+300"}),
+    [](const testing::TestParamInfo<NumberTextCase>& info) { return info.param.name; });
+
 TEST(ThresholdTest, AdjustedMessageNamesTheAssumption) {
   // TestReplicaCalcMissingMetricsUnreadyScaleUp's numbers.
   Observation obs;

@@ -1,6 +1,7 @@
 #include "simulator/trace.h"
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -165,8 +166,15 @@ class InterpolationTest : public testing::TestWithParam<InterpolationCase> {};
 TEST_P(InterpolationTest, ValueAt) {
   // Samples at 0 s (10), 60 s (40), 120 s (40).
   Trace trace("t", {{kT0, 10}, {kT0 + Seconds(60), 40}, {kT0 + Seconds(120), 40}});
-  EXPECT_DOUBLE_EQ(trace.valueAt(kT0 + Seconds(GetParam().offset_seconds), GetParam().mode),
-                   GetParam().want);
+  const TimePoint t = kT0 + Seconds(GetParam().offset_seconds);
+  EXPECT_DOUBLE_EQ(trace.valueAt(t, GetParam().mode), GetParam().want);
+  // The search hint only saves work: every hint, even a stale or impossible one, gives the same
+  // value.
+  for (size_t start : {0, 1, 2, 3, 1000}) {
+    size_t hint = start;
+    EXPECT_DOUBLE_EQ(trace.valueAt(t, GetParam().mode, hint), GetParam().want) << start;
+    EXPECT_LT(hint, trace.points().size()) << start;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -179,6 +187,39 @@ INSTANTIATE_TEST_SUITE_P(
                     InterpolationCase{"BeforeStartIsFirst", Interpolation::kLinear, -30, 10},
                     InterpolationCase{"AfterEndIsLast", Interpolation::kLinear, 600, 40}),
     [](const testing::TestParamInfo<InterpolationCase>& info) { return info.param.name; });
+
+TEST(TraceHintTest, ReplayWalkMatchesTheBinarySearch) {
+  // Irregular samples (1 to 97 s apart); a walk that steps forward by less than, about, and
+  // much more than a sample interval, then jumps back. The hinted lookup must give exactly
+  // what the binary search gives, at every time.
+  std::vector<TracePoint> points;
+  TimePoint t = kT0;
+  for (int i = 0; i < 200; ++i) {
+    points.push_back({t, static_cast<double>((i * 37) % 101)});
+    t += Seconds(1 + (i * 53) % 97);
+  }
+  Trace trace("t", points);
+  ASSERT_GT(trace.end() - trace.start(), Seconds(9000));
+  struct Segment {
+    int64_t from;  // Seconds after the first sample.
+    int64_t step;
+    int count;
+  };
+  // The hint carries over from one segment to the next: jumps back and far ahead included.
+  const Segment walk[] = {{-30, 7, 100},   {0, 15, 700},  {500, 60, 100}, {9000, -15, 100},
+                          {100, 1000, 12}, {4000, 3, 50}, {9500, 15, 50}, {-100, 13, 20},
+                          {20000, 15, 10}, {2000, 97, 30}};
+  for (Interpolation mode : {Interpolation::kLinear, Interpolation::kHold}) {
+    size_t hint = 0;
+    for (const Segment& segment : walk) {
+      for (int i = 0; i < segment.count; ++i) {
+        const TimePoint at = kT0 + Seconds(segment.from + segment.step * i);
+        ASSERT_EQ(trace.valueAt(at, mode, hint), trace.valueAt(at, mode))
+            << "at " << toUnixSeconds(at) << " in the segment from " << segment.from;
+      }
+    }
+  }
+}
 
 TEST(TraceGapTest, ReportsIntervalsLongerThanTheLimit) {
   Trace trace("t", {{kT0, 1},

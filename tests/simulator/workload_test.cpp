@@ -1,4 +1,5 @@
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -61,6 +62,83 @@ TEST(WorkloadTest, ListPodsReportsReadiness) {
   EXPECT_EQ((*pods)[1].ready, false);
   EXPECT_EQ((*pods)[1].start_time, kT0);
   EXPECT_TRUE(cluster.listPods("other", scale->selector)->empty());
+}
+
+TEST(WorkloadTest, TargetHandleAnswersAsTheNamedQueries) {
+  ManualClock clock(kT0);
+  InMemoryCluster cluster(clock);
+  EXPECT_FALSE(cluster.findHandle("ns", "Deployment", "web").valid());
+  cluster.addTarget("ns", "Deployment", "web", 2, Duration(60'000));
+  cluster.addTarget("ns", "StatefulSet", "web", 7, Duration(60'000));
+  const InMemoryCluster::TargetHandle web = cluster.findHandle("ns", "Deployment", "web");
+  ASSERT_TRUE(web.valid());
+  auto scale = cluster.getScale("ns", kRef);
+  ASSERT_TRUE(cluster.updateScale("ns", kRef, scale->resource_version, 5).ok());
+  for (int64_t s : {0, 59, 60, 61}) {
+    clock.set(kT0 + seconds(s));
+    EXPECT_EQ(cluster.existingPods(web), cluster.existingPods("ns", "Deployment", "web")) << s;
+    EXPECT_EQ(cluster.readyPods(web), cluster.readyPods("ns", "Deployment", "web")) << s;
+    EXPECT_EQ(cluster.readyPodNames(web), cluster.readyPodNames("ns", "Deployment", "web")) << s;
+  }
+  EXPECT_EQ(cluster.existingPods(web), 5);
+  EXPECT_EQ(cluster.readyPods(web), 5);
+  // No such target: no pods, as the named queries say.
+  const InMemoryCluster::TargetHandle none = cluster.findHandle("other", "Deployment", "web");
+  EXPECT_FALSE(none.valid());
+  EXPECT_EQ(cluster.existingPods(none), 0);
+  EXPECT_EQ(cluster.readyPods(none), 0);
+  EXPECT_TRUE(cluster.readyPodNames(none).empty());
+}
+
+TEST(WorkloadTest, StatusUpdateSwapsAndKeepsHeldSnapshots) {
+  ManualClock clock(kT0);
+  InMemoryCluster cluster(clock);
+  const controller::ObjectKey key{"ns", "p"};
+  cluster.applyPolicy(key, "manifest");
+  controller::PolicyStatus first;
+  first.message = "first status, long enough not to fit in a short string";
+  ASSERT_TRUE(cluster.updatePolicyStatus(key, "1", controller::PolicyStatus(first)).ok());
+  EXPECT_EQ(cluster.policy(key)->status, first);
+  EXPECT_EQ(cluster.policy(key)->resource_version, "2");
+
+  // A snapshot someone holds is never changed by a later update.
+  auto held = cluster.getPolicy(key);
+  ASSERT_TRUE(held.ok());
+  controller::PolicyStatus second;
+  second.message = "second";
+  second.desired_replicas = 3;
+  controller::PolicyStatus buffer = second;
+  ASSERT_TRUE(cluster.updatePolicyStatus(key, "2", std::move(buffer)).ok());
+  EXPECT_EQ((*held)->status, first);
+  EXPECT_EQ(cluster.policy(key)->status, second);
+  // The caller gets the replaced status back, buffers and all, for its next one (this
+  // adapter's documented swap: reading a moved-from argument is the point).
+  EXPECT_EQ(buffer, first);
+  held = cluster.getPolicy(key);  // Releases the old snapshot.
+
+  // A stale version is a conflict and changes nothing.
+  controller::PolicyStatus stale;
+  stale.message = "stale";
+  EXPECT_EQ(cluster.updatePolicyStatus(key, "2", std::move(stale)).code(), StatusCode::kConflict);
+  EXPECT_EQ(cluster.policy(key)->status, second);
+  EXPECT_EQ(cluster.policy(key)->resource_version, "3");
+}
+
+TEST(WorkloadTest, ResourceVersionsNeverRepeatAcrossDeletion) {
+  ManualClock clock(kT0);
+  InMemoryCluster cluster(clock);
+  const controller::ObjectKey key{"ns", "p"};
+  cluster.applyPolicy(key, "manifest");
+  ASSERT_TRUE(cluster.updatePolicyStatus(key, "1", controller::PolicyStatus()).ok());
+  cluster.deletePolicy(key);
+  EXPECT_EQ(cluster.policy(key), nullptr);
+  EXPECT_EQ(cluster.getPolicy(key).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(cluster.updatePolicyStatus(key, "2", controller::PolicyStatus()).code(),
+            StatusCode::kNotFound);
+  cluster.applyPolicy(key, "manifest");
+  ASSERT_NE(cluster.policy(key), nullptr);
+  EXPECT_EQ(cluster.policy(key)->resource_version, "3");
+  EXPECT_EQ(cluster.policy(key)->generation, 1);
 }
 
 struct DeriveCase {
