@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/rfc3339.h"
+#include "controller/json_reader.h"
 #include "rollouts/analysis_run.h"
 
 namespace governor::controller {
@@ -42,149 +43,21 @@ std::optional<double> parseValueText(std::string_view text) {
   return v;
 }
 
-// Reads typed fields of one JSON object, remembering the first error with its path (as
-// controller/status_json.cpp's reader does, plus enums, required keys and optionals).
-class Reader {
- public:
-  Reader(const json& object, std::string path, Status& error)
-      : object_(object), path_(std::move(path)), error_(error) {}
+using Reader = JsonReader;
 
-  const json* field(const char* name) const {
-    if (!object_.is_object()) return nullptr;
-    auto it = object_.find(name);
-    if (it == object_.end() || it->is_null()) return nullptr;
-    return &*it;
+// A measurement value: formatValue text, or a JSON number.
+void readValue(Reader& r, const char* name, std::optional<double>& out) {
+  const json* v = r.field(name);
+  if (v == nullptr) return;
+  if (v->is_number()) {
+    out = v->get<double>();
+    return;
   }
-
-  // Fails when `name` is absent (a key the schema requires of a list element).
-  bool require(const char* name) {
-    if (field(name) != nullptr) return true;
-    fail(name, "required");
-    return false;
-  }
-
-  template <typename Int>
-  void integer(const char* name, Int& out) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_number_integer()) return fail(name, "must be an integer");
-    // Unsigned values above int64's range cannot fit any field here either.
-    if (value->is_number_unsigned() &&
-        value->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return fail(name, "out of range: " + value->dump());
-    }
-    const auto wide = value->get<int64_t>();
-    if (wide < std::numeric_limits<Int>::min() || wide > std::numeric_limits<Int>::max()) {
-      return fail(name, "out of range: " + std::to_string(wide));
-    }
-    out = static_cast<Int>(wide);
-  }
-
-  template <typename Int>
-  void optionalInteger(const char* name, std::optional<Int>& out) {
-    if (field(name) == nullptr) return;
-    Int v{};
-    integer(name, v);
-    if (error_.ok()) out = v;
-  }
-
-  void string(const char* name, std::string& out) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_string()) return fail(name, "must be a string");
-    out = value->get<std::string>();
-  }
-
-  void boolean(const char* name, bool& out) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_boolean()) return fail(name, "must be a boolean");
-    out = value->get<bool>();
-  }
-
-  void time(const char* name, TimePoint& out) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_string()) return fail(name, "not an RFC 3339 time: must be a string");
-    auto parsed = parseRfc3339(value->get<std::string>());
-    if (!parsed.ok()) return fail(name, "not an RFC 3339 time: " + parsed.status().message());
-    out = *parsed;
-  }
-
-  void optionalTime(const char* name, std::optional<TimePoint>& out) {
-    if (field(name) == nullptr) return;
-    TimePoint t{};
-    time(name, t);
-    if (error_.ok()) out = t;
-  }
-
-  // An enum written by its name: `parse` maps a name to the value (nullopt when unknown);
-  // `names` lists the accepted names for the message.
-  template <typename Enum, typename Parse>
-  void enumeration(const char* name, std::optional<Enum>& out, Parse parse, const char* names) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_string()) return fail(name, std::string("must be one of ") + names);
-    auto parsed = parse(value->get<std::string_view>());
-    if (!parsed) {
-      return fail(name, "unknown value " + value->dump() + " (want one of " + names + ")");
-    }
-    out = *parsed;
-  }
-
-  template <typename Enum, typename Parse>
-  void enumeration(const char* name, Enum& out, Parse parse, const char* names) {
-    std::optional<Enum> parsed;
-    enumeration(name, parsed, parse, names);
-    if (parsed) out = *parsed;
-  }
-
-  // A measurement value: formatValue text, or a JSON number.
-  void value(const char* name, std::optional<double>& out) {
-    const json* v = field(name);
-    if (v == nullptr) return;
-    if (v->is_number()) {
-      out = v->get<double>();
-      return;
-    }
-    if (!v->is_string()) return fail(name, "must be a number as text (\"0.99\", \"NaN\")");
-    auto parsed = parseValueText(v->get<std::string_view>());
-    if (!parsed) return fail(name, "not a number: " + v->dump());
-    out = *parsed;
-  }
-
-  // Calls read(Reader&, T&) for each element of the array `name`.
-  template <typename T, typename Fn>
-  void list(const char* name, std::vector<T>& out, Fn read) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_array()) return fail(name, "must be a list");
-    out.clear();
-    out.reserve(value->size());
-    for (size_t i = 0; i < value->size() && error_.ok(); ++i) {
-      const std::string path = path_ + "." + name + "[" + std::to_string(i) + "]";
-      if (!(*value)[i].is_object()) {
-        error_ = invalidArgument(path + ": must be an object");
-        return;
-      }
-      Reader element((*value)[i], path, error_);
-      T item{};
-      read(element, item);
-      out.push_back(std::move(item));
-    }
-  }
-
-  void fail(const char* name, const std::string& why) {
-    if (error_.ok()) error_ = invalidArgument(path_ + "." + name + ": " + why);
-  }
-
-  bool ok() const { return error_.ok(); }
-
- private:
-  const json& object_;
-  std::string path_;
-  Status& error_;
-};
+  if (!v->is_string()) return r.fail(name, "must be a number as text (\"0.99\", \"NaN\")");
+  auto parsed = parseValueText(v->get<std::string_view>());
+  if (!parsed) return r.fail(name, "not a number: " + v->dump());
+  out = *parsed;
+}
 
 constexpr char kPhases[] = "Progressing, Paused, Healthy, Degraded, Aborted";
 constexpr char kRoles[] = "Stable, Canary, Active, Preview, Old";
@@ -242,7 +115,7 @@ void readMeasurement(Reader& e, rollouts::Measurement& x) {
   e.integer("number", x.number);
   e.time("measuredAt", x.measured_at);
   e.enumeration("phase", x.phase, rollouts::parseMeasurementPhase, kMeasurementPhases);
-  e.value("value", x.value);
+  readValue(e, "value", x.value);
   e.string("message", x.message);
 }
 

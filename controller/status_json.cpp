@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/rfc3339.h"
+#include "controller/json_reader.h"
 
 namespace governor::controller {
 namespace {
@@ -15,101 +16,7 @@ using nlohmann::json;
 std::string millisTime(TimePoint t) { return formatRfc3339(t, TimePrecision::kMilliseconds); }
 std::string secondsTime(TimePoint t) { return formatRfc3339(t, TimePrecision::kSeconds); }
 
-// Reads typed fields of one JSON object, remembering the first error with its path.
-class Reader {
- public:
-  Reader(const json& object, std::string path, Status& error)
-      : object_(object), path_(std::move(path)), error_(error) {}
-
-  const json* field(const char* name) const {
-    if (!object_.is_object()) return nullptr;
-    auto it = object_.find(name);
-    if (it == object_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-
-  template <typename Int>
-  void integer(const char* name, Int& out) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_number_integer()) return fail(name, "must be an integer");
-    const auto wide = value->get<int64_t>();
-    if (wide < std::numeric_limits<Int>::min() || wide > std::numeric_limits<Int>::max()) {
-      return fail(name, "out of range: " + std::to_string(wide));
-    }
-    out = static_cast<Int>(wide);
-  }
-
-  void string(const char* name, std::string& out) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_string()) return fail(name, "must be a string");
-    out = value->get<std::string>();
-  }
-
-  void boolean(const char* name, bool& out) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_boolean()) return fail(name, "must be a boolean");
-    out = value->get<bool>();
-  }
-
-  void time(const char* name, TimePoint& out) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_string()) return fail(name, "must be an RFC 3339 time");
-    auto parsed = parseRfc3339(value->get<std::string>());
-    if (!parsed.ok()) return fail(name, parsed.status().message());
-    out = *parsed;
-  }
-
-  void optionalTime(const char* name, std::optional<TimePoint>& out) {
-    if (field(name) == nullptr) return;
-    TimePoint t{};
-    time(name, t);
-    if (error_.ok()) out = t;
-  }
-
-  // Calls read(Reader&, T&) for each element of the array `name`.
-  template <typename T, typename Fn>
-  void list(const char* name, std::vector<T>& out, Fn read) {
-    const json* value = field(name);
-    if (value == nullptr) return;
-    if (!value->is_array()) return fail(name, "must be a list");
-    out.clear();
-    out.reserve(value->size());
-    for (size_t i = 0; i < value->size() && error_.ok(); ++i) {
-      const std::string path = path_ + "." + name + "[" + std::to_string(i) + "]";
-      if (!(*value)[i].is_object()) {
-        error_ = invalidArgument(path + ": must be an object");
-        return;
-      }
-      Reader element((*value)[i], path, error_);
-      T item{};
-      read(element, item);
-      out.push_back(std::move(item));
-    }
-  }
-
-  Reader child(const char* name) const {
-    static const json kEmpty = json::object();
-    const json* value = field(name);
-    if (value != nullptr && !value->is_object()) {
-      error_ = invalidArgument(path_ + "." + name + ": must be an object");
-    }
-    return Reader(value != nullptr && value->is_object() ? *value : kEmpty, path_ + "." + name,
-                  error_);
-  }
-
- private:
-  void fail(const char* name, const std::string& why) {
-    if (error_.ok()) error_ = invalidArgument(path_ + "." + name + ": " + why);
-  }
-
-  const json& object_;
-  std::string path_;
-  Status& error_;
-};
+using Reader = JsonReader;
 
 }  // namespace
 
