@@ -136,8 +136,9 @@ class AnalysisQuerier {
                                             TimePoint at) = 0;
 };
 
-// The AnalysisQuerier over the operator's MetricsSource (controller/prometheus: the same
-// default and per-address endpoints, credentials and dedupe cache as the policies). A result
+// The AnalysisQuerier over a MetricsSource (controller/prometheus: the same default and
+// per-address endpoints and credentials as the policies; the operator gives it a source
+// without the dedupe cache, so each measurement is a fresh query). A result
 // of several series is that source's error ("aggregate in the query"), not N samples.
 // Thread-safety: as `source` (PrometheusMetricsSource is thread-safe).
 class MetricsSourceQuerier final : public AnalysisQuerier {

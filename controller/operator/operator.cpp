@@ -162,6 +162,7 @@ class Operator {
   std::unique_ptr<OperatorMetrics> metrics_;
   std::unique_ptr<HealthServer> health_;
   std::unique_ptr<MetricsSource> metric_source_;
+  std::unique_ptr<MetricsSource> analysis_source_;  // As metric_source_, without the cache.
   // Shared by every worker (thread-safe across keys); backfills from Prometheus.
   std::unique_ptr<PredictiveProposalSource> predictive_;
   std::unique_ptr<KubeCluster> cluster_;
@@ -259,6 +260,14 @@ Status Operator::setUp() {
     }
     prom::MetricsSourceOptions source_options;
     source_options.allow_unlisted_addresses = endpoints.allow_unlisted_addresses;
+    // Analyses get their own source without the dedupe cache: a measurement must be a fresh
+    // query (a retry right after a failed measurement would otherwise reuse its value).
+    prom::MetricsSourceOptions analysis_options = source_options;
+    analysis_options.dedupe_window = Duration(0);
+    auto analysis =
+        prom::PrometheusMetricsSource::create(endpoint, endpoints.by_address, analysis_options);
+    if (!analysis.ok()) return analysis.status();
+    analysis_source_ = std::move(analysis).value();
     auto source = prom::PrometheusMetricsSource::create(endpoint, std::move(endpoints.by_address),
                                                         source_options);
     if (!source.ok()) return source.status();
@@ -656,7 +665,8 @@ Status Operator::startRollouts() {
   }
   auto cluster = std::make_unique<KubeRolloutCluster>(*client_, *events_, rollouts, replica_sets,
                                                       cluster_options);
-  analysis_querier_ = std::make_unique<MetricsSourceQuerier>(*metric_source_);
+  analysis_querier_ = std::make_unique<MetricsSourceQuerier>(
+      analysis_source_ != nullptr ? *analysis_source_ : *metric_source_);
   rollout_cluster_ = std::move(cluster);  // Before the handlers' threads can read it.
   for (auto& i : rollout_informers_) i->start();
   for (auto& i : replica_set_informers_) i->start();
