@@ -10,26 +10,10 @@
 namespace governor::controller {
 namespace {
 
+using kube::intAt;
+using kube::member;
+using kube::stringAt;
 using nlohmann::json;
-
-const json* member(const json& object, const char* name) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(name);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string stringAt(const json& object, const char* a, const char* b = nullptr) {
-  const json* v = member(object, a);
-  if (v != nullptr && b != nullptr) v = member(*v, b);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-std::optional<int64_t> intAt(const json& object, const char* a, const char* b) {
-  const json* v = member(object, a);
-  if (v != nullptr) v = member(*v, b);
-  if (v == nullptr || !v->is_number_integer()) return std::nullopt;
-  return v->get<int64_t>();
-}
 
 std::optional<TimePoint> timeAt(const json& object, const char* a, const char* b) {
   std::string text = stringAt(object, a, b);
@@ -191,83 +175,33 @@ KubeCluster::KubeCluster(kube::Client& client, kube::RestMapper& mapper,
     : client_(client),
       mapper_(mapper),
       events_(events),
-      policies_(std::move(policies)),
+      policies_(std::move(policies),
+                ConvertedKind{"scalingpolicies", "governor.io/v1alpha1", "ScalingPolicy",
+                              "an empty status and behavior state"},
+                policyFromJson),
       hpas_(std::move(hpas)),
       options_(std::move(options)) {
-  for (kube::Informer* informer : policies_) informer->addIndex(kScaleTargetIndex, scaleTargetOf);
+  for (kube::Informer* informer : policies_.informers())
+    informer->addIndex(kScaleTargetIndex, scaleTargetOf);
   for (kube::Informer* informer : hpas_) informer->addIndex(kScaleTargetIndex, scaleTargetOf);
 }
 
-Status KubeCluster::refuseUnlessLeader(const char* what) const {
-  if (options_.may_write && !options_.may_write()) {
-    return unavailable(std::string("not the leader: ") + what + " refused");
-  }
-  return Status();
-}
-
-kube::ObjectPtr KubeCluster::cachedPolicy(const ObjectKey& key) const {
-  for (kube::Informer* informer : policies_) {
-    if (auto found = informer->get(key.namespace_, key.name)) return found;
-  }
-  return nullptr;
-}
-
 Result<std::shared_ptr<const PolicyObject>> KubeCluster::getPolicy(const ObjectKey& key) {
-  kube::ObjectPtr cached = cachedPolicy(key);
-  if (cached == nullptr) {
-    std::lock_guard lock(mu_);
-    converted_.erase(key);
-    written_.erase(key);
-    return notFound("scalingpolicies " + key.toString() + " not found");
-  }
-  const std::string cached_version = stringAt(*cached, "metadata", "resourceVersion");
-  std::lock_guard lock(mu_);
-  if (auto w = written_.find(key); w != written_.end()) {
-    // The informer still holds the version our own status write replaced: ours is newer.
-    if (w->second.replaced_version == cached_version) return w->second.object;
-    written_.erase(w);
-  }
-  auto& slot = converted_[key];
-  if (slot.source == cached && slot.object != nullptr) return slot.object;
-  Status status_error;
-  auto converted = policyFromJson(*cached, &status_error);
-  if (!converted.ok()) return converted.status();
-  if (!status_error.ok()) {
-    spdlog::warn(
-        "ScalingPolicy {}: stored status is not readable ({}); starting from an empty "
-        "status and behavior state",
-        key.toString(), status_error.message());
-  }
-  slot.source = cached;
-  slot.object = std::make_shared<const PolicyObject>(std::move(converted).value());
-  return slot.object;
+  return policies_.get(key);
 }
 
 Status KubeCluster::updatePolicyStatus(const ObjectKey& key, const std::string& resource_version,
                                        PolicyStatus&& status) {
-  if (Status refused = refuseUnlessLeader("status update"); !refused.ok()) return refused;
-  kube::ObjectPtr cached = cachedPolicy(key);
-  if (cached == nullptr) return notFound("scalingpolicies " + key.toString() + " not found");
-  json body = *cached;
-  {
-    std::lock_guard lock(mu_);
-    if (auto w = written_.find(key);
-        w != written_.end() &&
-        w->second.replaced_version == stringAt(*cached, "metadata", "resourceVersion")) {
-      body = *w->second.stored;
-    }
+  if (Status refused = refuseUnlessLeader(options_.may_write, "status update"); !refused.ok()) {
+    return refused;
   }
-  body["metadata"]["resourceVersion"] = resource_version;
-  body.erase("status");
-  body["status"] = statusToJson(status);
-  auto stored = client_.update(scalingPolicies(key.namespace_).named(key.name).sub("status"), body);
+  auto body = policies_.writeBase(key, resource_version);
+  if (!body.ok()) return body.status();
+  (*body)["status"] = statusToJson(status);
+  auto stored =
+      client_.update(scalingPolicies(key.namespace_).named(key.name).sub("status"), *body);
   if (!stored.ok()) return stored.status();
-  auto object = std::make_shared<const json>(std::move(stored).value());
-  auto converted = policyFromJson(*object);
-  if (!converted.ok()) return Status();  // Written; the informer will bring it.
-  std::lock_guard lock(mu_);
-  written_[key] = Written{resource_version, object,
-                          std::make_shared<const PolicyObject>(std::move(converted).value())};
+  policies_.wrote(key, resource_version, std::move(stored).value());
   return Status();
 }
 
@@ -320,7 +254,8 @@ Result<Scale> KubeCluster::getScale(const std::string& namespace_,
 
 Status KubeCluster::updateScale(const std::string& namespace_, const policies::ScaleTargetRef& ref,
                                 const std::string& resource_version, int32_t replicas) {
-  if (Status refused = refuseUnlessLeader("scale update"); !refused.ok()) return refused;
+  if (Status refused = refuseUnlessLeader(options_.may_write, "scale update"); !refused.ok())
+    return refused;
   auto mapping = targetMapping(ref);
   if (!mapping.ok()) return mapping.status();
   json metadata = {{"name", ref.name}, {"namespace", namespace_}};
@@ -361,10 +296,10 @@ Result<std::optional<std::string>> KubeCluster::otherManager(const ObjectKey& ke
                                         stringAt(*hpa, "metadata", "name"));
     }
   }
-  kube::ObjectPtr self = cachedPolicy(key);
+  kube::ObjectPtr self = policies_.snapshot(key);
   if (self == nullptr) return std::optional<std::string>();
   const std::string self_created = stringAt(*self, "metadata", "creationTimestamp");
-  for (kube::Informer* informer : policies_) {
+  for (kube::Informer* informer : policies_.informers()) {
     for (const kube::ObjectPtr& other : informer->byIndex(kScaleTargetIndex, target)) {
       const std::string name = stringAt(*other, "metadata", "name");
       if (name == key.name) continue;
@@ -380,28 +315,10 @@ Result<std::optional<std::string>> KubeCluster::otherManager(const ObjectKey& ke
 }
 
 void KubeCluster::recordEvent(const ObjectKey& key, const Event& event) {
-  if (!refuseUnlessLeader("event").ok()) return;
-  kube::ObjectPtr cached = cachedPolicy(key);
-  kube::ObjectReference ref;
-  if (cached != nullptr) {
-    ref = kube::ObjectReference::fromObject(*cached);
-  } else {
-    ref.api_version = "governor.io/v1alpha1";
-    ref.kind = "ScalingPolicy";
-    ref.namespace_ = key.namespace_;
-    ref.name = key.name;
-  }
-  Status recorded = events_.record(ref, event.type, event.reason, event.message);
-  if (!recorded.ok()) {
-    spdlog::warn("ScalingPolicy {}: cannot record event {}: {}", key.toString(), event.reason,
-                 recorded.message());
-  }
+  if (!refuseUnlessLeader(options_.may_write, "event").ok()) return;
+  policies_.recordEvent(events_, key, event);
 }
 
-void KubeCluster::forget(const ObjectKey& key) {
-  std::lock_guard lock(mu_);
-  converted_.erase(key);
-  written_.erase(key);
-}
+void KubeCluster::forget(const ObjectKey& key) { policies_.forget(key); }
 
 }  // namespace governor::controller

@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/converted_objects.h"
 #include "controller/kube/client.h"
 #include "controller/kube/events.h"
 #include "controller/kube/informer.h"
@@ -83,30 +84,14 @@ class KubeCluster final : public Cluster {
   void forget(const ObjectKey& key);
 
  private:
-  struct Converted {
-    kube::ObjectPtr source;  // The informer's snapshot it was made from.
-    std::shared_ptr<const PolicyObject> object;
-  };
-  struct Written {
-    std::string replaced_version;  // The version the write replaced.
-    kube::ObjectPtr stored;        // What the API server answered.
-    std::shared_ptr<const PolicyObject> object;
-  };
-
-  kube::ObjectPtr cachedPolicy(const ObjectKey& key) const;
   Result<kube::ResourceMapping> targetMapping(const policies::ScaleTargetRef& ref);
-  Status refuseUnlessLeader(const char* what) const;
 
   kube::Client& client_;
   kube::RestMapper& mapper_;
   kube::EventRecorder& events_;
-  const std::vector<kube::Informer*> policies_;
+  ConvertedObjects<PolicyObject> policies_;
   const std::vector<kube::Informer*> hpas_;
   const KubeClusterOptions options_;
-
-  std::mutex mu_;
-  std::map<ObjectKey, Converted> converted_;  // Guarded by mu_.
-  std::map<ObjectKey, Written> written_;      // Guarded by mu_.
 };
 
 // A ScalingPolicy object as the API server returns it -> PolicyObject: the manifest the

@@ -10,26 +10,10 @@
 namespace governor::controller {
 namespace {
 
+using kube::intAt;
+using kube::member;
+using kube::stringAt;
 using nlohmann::json;
-
-const json* member(const json& object, const char* name) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(name);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string stringAt(const json& object, const char* a, const char* b = nullptr) {
-  const json* v = member(object, a);
-  if (v != nullptr && b != nullptr) v = member(*v, b);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-std::optional<int64_t> intAt(const json& object, const char* a, const char* b) {
-  const json* v = member(object, a);
-  if (v != nullptr) v = member(*v, b);
-  if (v == nullptr || !v->is_number_integer()) return std::nullopt;
-  return v->get<int64_t>();
-}
 
 // The controlling ownerReference of kind Rollout, or null.
 const json* rolloutOwnerRef(const json& object) {
@@ -238,7 +222,10 @@ KubeRolloutCluster::KubeRolloutCluster(kube::Client& client, kube::EventRecorder
                                        KubeRolloutClusterOptions options)
     : client_(client),
       events_(events),
-      rollouts_(std::move(rollouts)),
+      rollouts_(std::move(rollouts),
+                ConvertedKind{"rollouts", std::string(rollouts::kApiVersion),
+                              std::string(rollouts::kRolloutKind), "an empty status"},
+                rolloutFromJson),
       replica_sets_(std::move(replica_sets)),
       options_(std::move(options)) {
   for (kube::Informer* informer : replica_sets_) {
@@ -246,47 +233,8 @@ KubeRolloutCluster::KubeRolloutCluster(kube::Client& client, kube::EventRecorder
   }
 }
 
-Status KubeRolloutCluster::refuseUnlessLeader(const char* what) const {
-  if (options_.may_write && !options_.may_write()) {
-    return unavailable(std::string("not the leader: ") + what + " refused");
-  }
-  return Status();
-}
-
-kube::ObjectPtr KubeRolloutCluster::cachedRollout(const ObjectKey& key) const {
-  for (kube::Informer* informer : rollouts_) {
-    if (auto found = informer->get(key.namespace_, key.name)) return found;
-  }
-  return nullptr;
-}
-
 Result<std::shared_ptr<const RolloutObject>> KubeRolloutCluster::getRollout(const ObjectKey& key) {
-  kube::ObjectPtr cached = cachedRollout(key);
-  if (cached == nullptr) {
-    std::lock_guard lock(mu_);
-    converted_.erase(key);
-    written_.erase(key);
-    return notFound("rollouts " + key.toString() + " not found");
-  }
-  const std::string cached_version = stringAt(*cached, "metadata", "resourceVersion");
-  std::lock_guard lock(mu_);
-  if (auto w = written_.find(key); w != written_.end()) {
-    // The informer still holds the version our own status write replaced: ours is newer.
-    if (w->second.replaced_version == cached_version) return w->second.object;
-    written_.erase(w);
-  }
-  auto& slot = converted_[key];
-  if (slot.source == cached && slot.object != nullptr) return slot.object;
-  Status status_error;
-  auto converted = rolloutFromJson(*cached, &status_error);
-  if (!converted.ok()) return converted.status();
-  if (!status_error.ok()) {
-    spdlog::warn("Rollout {}: stored status is not readable ({}); starting from an empty status",
-                 key.toString(), status_error.message());
-  }
-  slot.source = cached;
-  slot.object = std::make_shared<const RolloutObject>(std::move(converted).value());
-  return slot.object;
+  return rollouts_.get(key);
 }
 
 Result<std::vector<rollouts::ObservedReplicaSet>> KubeRolloutCluster::listReplicaSets(
@@ -307,7 +255,8 @@ Result<std::vector<rollouts::ObservedReplicaSet>> KubeRolloutCluster::listReplic
 Status KubeRolloutCluster::createReplicaSet(const RolloutObject& rollout,
                                             const rollouts::RolloutSpec& spec,
                                             const rollouts::ReplicaSetAction& action) {
-  if (Status refused = refuseUnlessLeader("ReplicaSet create"); !refused.ok()) return refused;
+  if (Status refused = refuseUnlessLeader(options_.may_write, "ReplicaSet create"); !refused.ok())
+    return refused;
   auto manifest =
       replicaSetManifest(spec, rollout.uid, action.name, action.pod_template_hash, action.replicas);
   if (!manifest.ok()) return manifest.status();
@@ -326,7 +275,8 @@ Status KubeRolloutCluster::createReplicaSet(const RolloutObject& rollout,
 
 Status KubeRolloutCluster::scaleReplicaSet(const std::string& namespace_, const std::string& name,
                                            int32_t replicas) {
-  if (Status refused = refuseUnlessLeader("ReplicaSet scale"); !refused.ok()) return refused;
+  if (Status refused = refuseUnlessLeader(options_.may_write, "ReplicaSet scale"); !refused.ok())
+    return refused;
   // A merge patch of spec.replicas alone: no resourceVersion to race on, and the other
   // fields (someone's labels) are kept.
   auto patched = client_.patch(replicaSetResources(namespace_).named(name), kube::PatchType::kMerge,
@@ -336,7 +286,8 @@ Status KubeRolloutCluster::scaleReplicaSet(const std::string& namespace_, const 
 
 Status KubeRolloutCluster::deleteReplicaSet(const std::string& namespace_,
                                             const std::string& name) {
-  if (Status refused = refuseUnlessLeader("ReplicaSet delete"); !refused.ok()) return refused;
+  if (Status refused = refuseUnlessLeader(options_.may_write, "ReplicaSet delete"); !refused.ok())
+    return refused;
   kube::DeleteOptions options;
   options.propagation_policy = "Background";
   Status removed = client_.remove(replicaSetResources(namespace_).named(name), options);
@@ -354,7 +305,8 @@ Status KubeRolloutCluster::selectRevision(const std::string& namespace_, const s
       stringAt(*selector, rollouts::kPodTemplateHashLabel.data()) == pod_template_hash) {
     return Status();
   }
-  if (Status refused = refuseUnlessLeader("Service update"); !refused.ok()) return refused;
+  if (Status refused = refuseUnlessLeader(options_.may_write, "Service update"); !refused.ok())
+    return refused;
   // A merge patch adds or replaces one key of the selector; the others stay.
   auto patched = client_.patch(
       ref, kube::PatchType::kMerge,
@@ -372,7 +324,7 @@ Status KubeRolloutCluster::setRouteWeights(const rollouts::RouteWeights& weights
     if (!changed.ok()) return changed.status();
     if (*changed && !leader_checked) {
       leader_checked = true;
-      refused = refuseUnlessLeader("HTTPRoute update");
+      refused = refuseUnlessLeader(options_.may_write, "HTTPRoute update");
     }
     return refused;
   });
@@ -399,55 +351,24 @@ Result<rollouts::AnalysisTemplateSpec> KubeRolloutCluster::getAnalysisTemplate(
 Status KubeRolloutCluster::updateRolloutStatus(const ObjectKey& key,
                                                const std::string& resource_version,
                                                const rollouts::RolloutStatus& status) {
-  if (Status refused = refuseUnlessLeader("status update"); !refused.ok()) return refused;
-  kube::ObjectPtr cached = cachedRollout(key);
-  if (cached == nullptr) return notFound("rollouts " + key.toString() + " not found");
-  json body = *cached;
-  {
-    std::lock_guard lock(mu_);
-    if (auto w = written_.find(key);
-        w != written_.end() &&
-        w->second.replaced_version == stringAt(*cached, "metadata", "resourceVersion")) {
-      body = *w->second.stored;
-    }
+  if (Status refused = refuseUnlessLeader(options_.may_write, "status update"); !refused.ok()) {
+    return refused;
   }
-  body["metadata"]["resourceVersion"] = resource_version;
-  body["status"] = renderRolloutStatus(status);
+  auto body = rollouts_.writeBase(key, resource_version);
+  if (!body.ok()) return body.status();
+  (*body)["status"] = renderRolloutStatus(status);
   auto stored =
-      client_.update(rolloutResources(key.namespace_).named(key.name).sub("status"), body);
+      client_.update(rolloutResources(key.namespace_).named(key.name).sub("status"), *body);
   if (!stored.ok()) return stored.status();
-  auto object = std::make_shared<const json>(std::move(stored).value());
-  auto converted = rolloutFromJson(*object);
-  if (!converted.ok()) return Status();  // Written; the informer will bring it.
-  std::lock_guard lock(mu_);
-  written_[key] = Written{resource_version, object,
-                          std::make_shared<const RolloutObject>(std::move(converted).value())};
+  rollouts_.wrote(key, resource_version, std::move(stored).value());
   return Status();
 }
 
 void KubeRolloutCluster::recordEvent(const ObjectKey& key, const Event& event) {
-  if (!refuseUnlessLeader("event").ok()) return;
-  kube::ObjectPtr cached = cachedRollout(key);
-  kube::ObjectReference ref;
-  if (cached != nullptr) {
-    ref = kube::ObjectReference::fromObject(*cached);
-  } else {
-    ref.api_version = std::string(rollouts::kApiVersion);
-    ref.kind = std::string(rollouts::kRolloutKind);
-    ref.namespace_ = key.namespace_;
-    ref.name = key.name;
-  }
-  Status recorded = events_.record(ref, event.type, event.reason, event.message);
-  if (!recorded.ok()) {
-    spdlog::warn("Rollout {}: cannot record event {}: {}", key.toString(), event.reason,
-                 recorded.message());
-  }
+  if (!refuseUnlessLeader(options_.may_write, "event").ok()) return;
+  rollouts_.recordEvent(events_, key, event);
 }
 
-void KubeRolloutCluster::forget(const ObjectKey& key) {
-  std::lock_guard lock(mu_);
-  converted_.erase(key);
-  written_.erase(key);
-}
+void KubeRolloutCluster::forget(const ObjectKey& key) { rollouts_.forget(key); }
 
 }  // namespace governor::controller

@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/converted_objects.h"
 #include "controller/kube/client.h"
 #include "controller/kube/events.h"
 #include "controller/kube/informer.h"
@@ -114,28 +115,11 @@ class KubeRolloutCluster final : public RolloutCluster {
   void forget(const ObjectKey& key);
 
  private:
-  struct Converted {
-    kube::ObjectPtr source;
-    std::shared_ptr<const RolloutObject> object;
-  };
-  struct Written {
-    std::string replaced_version;
-    kube::ObjectPtr stored;
-    std::shared_ptr<const RolloutObject> object;
-  };
-
-  kube::ObjectPtr cachedRollout(const ObjectKey& key) const;
-  Status refuseUnlessLeader(const char* what) const;
-
   kube::Client& client_;
   kube::EventRecorder& events_;
-  const std::vector<kube::Informer*> rollouts_;
+  ConvertedObjects<RolloutObject> rollouts_;
   const std::vector<kube::Informer*> replica_sets_;
   const KubeRolloutClusterOptions options_;
-
-  std::mutex mu_;
-  std::map<ObjectKey, Converted> converted_;  // Guarded by mu_.
-  std::map<ObjectKey, Written> written_;      // Guarded by mu_.
 };
 
 }  // namespace governor::controller
