@@ -60,4 +60,56 @@ void setCondition(std::vector<Condition>& conditions, std::string_view type,
   found->observed_generation = observed_generation;
 }
 
+ConditionUpdate::ConditionUpdate(const std::vector<Condition>& stored, std::vector<Condition>& out)
+    : stored_(stored), out_(out) {
+  // More conditions than the mask has bits (never in practice): start from a copy.
+  bool same_types = out_.size() == stored_.size() && stored_.size() <= 64;
+  for (size_t i = 0; same_types && i < stored_.size(); ++i) {
+    same_types = out_[i].type == stored_[i].type;
+  }
+  if (!same_types) {
+    out_ = stored_;
+    copied_ = true;  // Already equal: finish() has nothing to copy.
+  }
+}
+
+void ConditionUpdate::set(std::string_view type, std::string_view status, std::string_view reason,
+                          std::string_view message, int64_t observed_generation, TimePoint now) {
+  // The last one of `type`, as setCondition. `out_` has `stored_`'s types at the same indices,
+  // then the conditions appended by this update.
+  size_t i = out_.size();
+  while (i > 0 && out_[i - 1].type != type) --i;
+  if (i == 0) {
+    out_.push_back(Condition{std::string(type), std::string(status), std::string(reason),
+                             std::string(message), now, observed_generation});
+    return;
+  }
+  Condition& c = out_[i - 1];
+  if (i - 1 < stored_.size()) {
+    const Condition& before = stored_[i - 1];
+    if (!isSet(i - 1)) {
+      // `c` still holds an earlier reconcile's values: the transition time follows `before`.
+      set_ |= uint64_t{1} << (i - 1);
+      c.last_transition_time = before.status == status ? before.last_transition_time : now;
+    } else if (c.status != status) {
+      c.last_transition_time = now;
+    }
+  } else if (c.status != status) {
+    c.last_transition_time = now;
+  }
+  // Assign only on change: these mostly keep their values from one reconcile to the next.
+  if (c.status != status) c.status = status;
+  if (c.reason != reason) c.reason = reason;
+  if (c.message != message) c.message = message;
+  c.observed_generation = observed_generation;
+}
+
+void ConditionUpdate::finish() {
+  for (size_t i = 0; i < stored_.size(); ++i) {
+    if (isSet(i)) continue;
+    out_[i] = stored_[i];
+    set_ |= uint64_t{1} << i;
+  }
+}
+
 }  // namespace governor::controller

@@ -84,4 +84,42 @@ void setCondition(std::vector<Condition>& conditions, std::string_view type,
                   std::string_view status, std::string_view reason, std::string_view message,
                   int64_t observed_generation, TimePoint now);
 
+// One reconcile's conditions: `out` ends as `stored` with the conditions set() changed, by
+// the rules of setCondition (a changed status moves lastTransitionTime to `now`; the last
+// condition of a repeated type is the one set; a new type is appended).
+//
+// Why not copy `stored` and setCondition on the copy: `out` is the reconciler's reused
+// buffer, which holds the conditions it built at an earlier reconcile, nearly always of the
+// same types in the same order as `stored`. Then a condition that is set is compared with
+// what `out` holds and written only where it differs, and never copied from `stored` first:
+// a reconcile that sets the same five conditions every sync period copies none of them
+// (copying them was a fifth of a simulated step). When the types differ, `out` starts as a
+// copy of `stored`.
+//
+// REQUIRES: `stored` and `out` are different vectors, both outlive the object, and neither
+// changes but through it until finish(). Thread-safety: not thread-safe.
+class ConditionUpdate {
+ public:
+  ConditionUpdate(const std::vector<Condition>& stored, std::vector<Condition>& out);
+
+  // Sets the condition of `type` (see setCondition).
+  void set(std::string_view type, std::string_view status, std::string_view reason,
+           std::string_view message, int64_t observed_generation, TimePoint now);
+
+  // The stored condition of `type` (the state before this reconcile), or nullptr.
+  const Condition* before(std::string_view type) const { return findCondition(stored_, type); }
+
+  // Completes `out`: the stored conditions that were not set are copied as they are. Call it
+  // before `out` is read; set() may follow (call finish() again then).
+  void finish();
+
+ private:
+  bool isSet(size_t i) const { return copied_ || (set_ >> i & 1) != 0; }
+
+  const std::vector<Condition>& stored_;
+  std::vector<Condition>& out_;
+  bool copied_ = false;  // out_ started as a copy of stored_.
+  uint64_t set_ = 0;     // Bit i: stored condition i was set into out_ (or copied).
+};
+
 }  // namespace governor::controller

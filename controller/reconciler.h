@@ -131,9 +131,11 @@ class Reconciler {
   };
 
   ParsedPolicy& parse(const PolicyObject& policy);
-  // Writes `status` unless it equals the snapshot's; releases the snapshot first, so that an
-  // adapter holding the only other reference can update in place.
-  Status writeStatus(std::shared_ptr<const PolicyObject>& policy, PolicyStatus&& status);
+  // Completes `conditions` (status.conditions) and writes `status` unless it equals the
+  // snapshot's; releases the snapshot first, so that an adapter holding the only other
+  // reference can update in place.
+  Status writeStatus(std::shared_ptr<const PolicyObject>& policy, ConditionUpdate& conditions,
+                     PolicyStatus&& status);
   void warn(const ObjectKey& key, std::string reason, std::string message, TimePoint now);
 
   Cluster& cluster_;
