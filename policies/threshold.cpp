@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
@@ -46,31 +47,29 @@ int32_t ceilReplicas(double v) {
 // A whole percent, truncated as HPA's int32 utilization is.
 double truncatePercent(double v) { return std::floor(snapToInteger(v)); }
 
-// Appends `v` as formatNumber() writes it.
-void appendNumber(std::string& out, double v) {
-  if (std::isnan(v)) {
-    out += "NaN";
-    return;
-  }
-  if (std::isinf(v)) {
-    out += v > 0 ? "+Inf" : "-Inf";
-    return;
-  }
-  if (v == 0.0) {  // Also -0.
-    out += '0';
-    return;
-  }
-  char buf[64];
+// The most characters writeNumber() writes: "-1.23457e+300", or 12 digits, a point and 3
+// decimals with a sign.
+constexpr size_t kNumberChars = 24;
+
+// Writes `v` as formatNumber() formats it at `p`; returns the end.
+// REQUIRES: kNumberChars writable characters at `p`.
+char* writeNumber(char* p, double v) {
+  const auto put = [&p](std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    return p + text.size();
+  };
+  if (std::isnan(v)) return put("NaN");
+  if (std::isinf(v)) return put(v > 0 ? "+Inf" : "-Inf");
+  if (v == 0.0) return put("0");  // Also -0.
+  char* const end = p + kNumberChars;
   const double a = std::abs(v);
   if (a < 1e12 && a >= 1) {
     // Whole numbers (targets, tolerances in percent) are common: printed as integers, which
     // is what the fixed form below gives them (no decimals), with less work.
     const auto whole = static_cast<uint64_t>(a);
     if (static_cast<double>(whole) == a) {
-      char* p = buf;
       if (v < 0) *p++ = '-';
-      out.append(buf, std::to_chars(p, buf + sizeof(buf), whole).ptr);
-      return;
+      return std::to_chars(p, end, whole).ptr;
     }
   }
   if (a < 1e12 && a >= 1e-3) {
@@ -83,9 +82,8 @@ void appendNumber(std::string& out, double v) {
     const double frac = m - floor_m;  // Exact.
     if (std::abs(frac - 0.5) > m * 0x1p-51) {
       const auto n = static_cast<uint64_t>(frac < 0.5 ? floor_m : floor_m + 1.0);
-      char* p = buf;
       if (v < 0) *p++ = '-';
-      p = std::to_chars(p, buf + sizeof(buf), n / 1000).ptr;
+      p = std::to_chars(p, end, n / 1000).ptr;
       uint64_t milli = n % 1000;
       if (milli != 0) {
         *p++ = '.';
@@ -97,20 +95,21 @@ void appendNumber(std::string& out, double v) {
           if (milli != 0) *p++ = static_cast<char>('0' + milli);
         }
       }
-      out.append(buf, p);
-      return;
+      return p;
     }
-    const std::to_chars_result r =
-        std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, 3);
-    std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
+    const std::to_chars_result r = std::to_chars(p, end, v, std::chars_format::fixed, 3);
+    std::string_view s(p, static_cast<size_t>(r.ptr - p));
     s = s.substr(0, s.find_last_not_of('0') + 1);
     if (!s.empty() && s.back() == '.') s.remove_suffix(1);
-    out += s;
-    return;
+    return p + s.size();
   }
-  const std::to_chars_result r =
-      std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6);
-  out.append(buf, r.ptr);
+  return std::to_chars(p, end, v, std::chars_format::general, 6).ptr;
+}
+
+// Appends `v` as formatNumber() writes it.
+void appendNumber(std::string& out, double v) {
+  char buf[kNumberChars];
+  out.append(buf, writeNumber(buf, v));
 }
 
 // "84", "28.5", "0.333", "1e+300": short, locale-free.
@@ -120,13 +119,43 @@ std::string formatNumber(double v) {
   return s;
 }
 
+// Writes "tolerance +10%/-10%" at `p`; returns the end.
+// REQUIRES: kToleranceChars writable characters at `p`.
+constexpr size_t kToleranceChars = 2 * kNumberChars + 16;
+char* writeTolerances(char* p, const Tolerances& t) {
+  constexpr std::string_view kHead = "tolerance +";
+  std::memcpy(p, kHead.data(), kHead.size());
+  p = writeNumber(p + kHead.size(), t.scale_up * 100.0);
+  std::memcpy(p, "%/-", 3);
+  p = writeNumber(p + 3, t.scale_down * 100.0);
+  *p++ = '%';
+  return p;
+}
+
 // Appends "tolerance +10%/-10%".
 void appendTolerances(std::string& out, const Tolerances& t) {
-  out += "tolerance +";
-  appendNumber(out, t.scale_up * 100.0);
-  out += "%/-";
-  appendNumber(out, t.scale_down * 100.0);
-  out += '%';
+  char buf[kToleranceChars];
+  out.append(buf, writeTolerances(buf, t));
+}
+
+// Appends " (within tolerance +10%/-10%)".
+void appendWithinTolerances(std::string& out, const Tolerances& t) {
+  char buf[kToleranceChars + 16];
+  std::memcpy(buf, " (within ", 9);
+  char* p = writeTolerances(buf + 9, t);
+  *p++ = ')';
+  out.append(buf, p);
+}
+
+// Appends " (tolerance +10%/-10%)" and then `tail` (") over ", "), total ").
+void appendTolerancesThen(std::string& out, const Tolerances& t, std::string_view tail) {
+  char buf[kToleranceChars + 16];
+  buf[0] = ' ';
+  buf[1] = '(';
+  char* p = writeTolerances(buf + 2, t);
+  tail = tail.substr(0, 12);  // Bounded by the buffer's size; the tails are shorter.
+  std::memcpy(p, tail.data(), tail.size());
+  out.append(buf, p + tail.size());
 }
 
 std::string formatTolerances(const Tolerances& t) {
@@ -186,20 +215,30 @@ const char* unitOf(const MetricSpec& spec) {
   return spec.target.type == TargetType::kUtilization ? "%" : "";
 }
 
-// Appends "cpu 84% > target 60%".
+// Appends "cpu 84% > target 60%". `label` is one of this file's literals ("", "per pod ").
 void appendComparison(std::string& s, const MetricSpec& spec, double usage, double ratio,
                       const char* label) {
-  const char* unit = unitOf(spec);
-  const char* op = ratio > 1.0 ? " > " : (ratio < 1.0 ? " < " : " = ");
-  s += spec.name;
-  s += ' ';
-  s += label;
-  appendNumber(s, usage);
-  s += unit;
-  s += op;
-  s += "target ";
-  appendNumber(s, spec.target.value);
-  s += unit;
+  // Written into one buffer and appended once: this runs for every metric at every
+  // evaluation (a simulation runs it for each of its steps), and each append costs a call.
+  const std::string_view unit = unitOf(spec);
+  const std::string_view op = ratio > 1.0 ? " > " : (ratio < 1.0 ? " < " : " = ");
+  const std::string_view label_text = label;
+  char buf[2 * kNumberChars + 64];
+  char* p = buf;
+  const auto put = [&p](std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+  };
+  s += spec.name;  // Of any length.
+  put(" ");
+  put(label_text.substr(0, 16));  // Bounded by the buffer's size; the labels are shorter.
+  p = writeNumber(p, usage);
+  put(unit);
+  put(op);
+  put("target ");
+  p = writeNumber(p, spec.target.value);
+  put(unit);
+  s.append(buf, p);
 }
 
 // "cpu 84% > target 60%"; `reserve` more characters are reserved for what follows.
@@ -253,17 +292,13 @@ void fromRatioAndReadyPods(const MetricSpec& spec, const Observation& obs,
   if (tolerances.within(rec.ratio)) {
     rec.replicas = current;
     rec.reason = "WithinTolerance";
-    rec.message += " (within ";
-    appendTolerances(rec.message, tolerances);
-    rec.message += ')';
+    appendWithinTolerances(rec.message, tolerances);
     return;
   }
   const int64_t ready = readyPodCount(obs, current);
   rec.replicas = ceilReplicas(rec.ratio * static_cast<double>(ready));
   rec.reason = directionReason(rec.ratio);
-  rec.message += " (";
-  appendTolerances(rec.message, tolerances);
-  rec.message += ") over ";
+  appendTolerancesThen(rec.message, tolerances, ") over ");
   appendPlural(rec.message, ready, "ready pod", "ready pods");
 }
 
@@ -282,16 +317,12 @@ void fromTotalPerPod(const MetricSpec& spec, const Observation& obs, const Toler
   if (replicas > 0 && tolerances.within(rec.ratio)) {
     rec.replicas = replicas;
     rec.reason = "WithinTolerance";
-    rec.message += " (within ";
-    appendTolerances(rec.message, tolerances);
-    rec.message += ')';
+    appendWithinTolerances(rec.message, tolerances);
     return;
   }
   rec.replicas = ceilReplicas(finiteOrMax(total / spec.target.value));
   rec.reason = directionReason(rec.ratio);
-  rec.message += " (";
-  appendTolerances(rec.message, tolerances);
-  rec.message += "), total ";
+  appendTolerancesThen(rec.message, tolerances, "), total ");
   appendNumber(rec.message, total);
   rec.message += " over ";
   appendPlural(rec.message, replicas, "replica", "replicas");
