@@ -38,6 +38,11 @@ struct ObjectKey {
 
 // A ScalingPolicy object as stored: the manifest as the API server returns it (JSON or YAML:
 // parsed by policies::parsePolicy, the one parser), its metadata and its status.
+//
+// Adapters never change an object's key, generation or manifest once they have handed it out
+// (a new spec is a new object); only an object no one else holds may have its status and
+// resource_version updated in place. The reconciler relies on it to skip re-reading the
+// manifest of the object it parsed last.
 struct PolicyObject {
   ObjectKey key;
   int64_t generation = 0;        // metadata.generation: bumped by every change of spec.

@@ -38,8 +38,9 @@ class ProposalSource {
                                                     TimePoint now) = 0;
 
   // Why the latest propose() for `key` did or did not propose, for the policy's status;
-  // nullopt when there is nothing to say (the policy has no predictive block). Called right
-  // after propose(), under the same one-caller-per-key rule.
+  // nullopt when there is nothing to say. Called right after propose(), under the same
+  // one-caller-per-key rule, and only for a policy with a predictive block (without one
+  // there is nothing to explain).
   virtual std::optional<PredictiveStatus> explain(const ObjectKey& key) const {
     (void)key;
     return std::nullopt;

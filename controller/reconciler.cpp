@@ -99,10 +99,19 @@ Reconciler::Reconciler(Cluster& cluster, MetricsSource& metrics, const Clock& cl
       options_(std::move(options)),
       predictive_(predictive) {}
 
-Reconciler::ParsedPolicy& Reconciler::parse(const PolicyObject& policy) {
+Reconciler::ParsedPolicy& Reconciler::parse(const std::shared_ptr<const PolicyObject>& object) {
+  // The object parsed last, still alive (so not another object at the same address): a
+  // simulation reconciles one object, updated in place, at every step.
+  if (last_parsed_ != nullptr && !last_parsed_->source.expired() &&
+      !last_parsed_->source.owner_before(object) && !object.owner_before(last_parsed_->source)) {
+    return *last_parsed_;
+  }
+  const PolicyObject& policy = *object;
   auto found = parsed_.find(policy.key);
   if (found != parsed_.end() && found->second.generation == policy.generation &&
       found->second.manifest == policy.manifest) {
+    found->second.source = object;
+    last_parsed_ = &found->second;
     return found->second;
   }
   ParsedPolicy parsed;
@@ -117,8 +126,10 @@ Reconciler::ParsedPolicy& Reconciler::parse(const PolicyObject& policy) {
       parsed.needs_pods = parsed.needs_pods || metric.prometheus.per_pod;
     }
   }
+  parsed.source = object;
   auto& slot = parsed_[policy.key];
   slot = std::move(parsed);
+  last_parsed_ = &slot;
   return slot;
 }
 
@@ -152,7 +163,7 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   ConditionUpdate conditions(stored.conditions, status.conditions);
 
   // 1. The spec.
-  ParsedPolicy& parsed = parse(policy);
+  ParsedPolicy& parsed = parse(snapshot);
   if (!parsed.spec) {
     keepDecision(stored, status);
     const Condition* before = conditions.before(kConditionInvalidSpec);
@@ -266,8 +277,13 @@ Result<Duration> Reconciler::reconcile(const ObjectKey& key) {
   // 4. The predictive proposal.
   if (predictive_ != nullptr) {
     obs.predictive = predictive_->propose(key, spec, obs, parsed.queries, now);
-    std::optional<PredictiveStatus> explained = predictive_->explain(key);
-    if (explained != status.predictive) status.predictive = std::move(explained);
+    if (spec.predictive) {
+      std::optional<PredictiveStatus> explained = predictive_->explain(key);
+      if (explained != status.predictive) status.predictive = std::move(explained);
+    } else {
+      // Nothing to explain: propose() has forgotten the policy's predictive state.
+      status.predictive.reset();
+    }
   }
 
   // 5. Decide, from the persisted behavior state.

@@ -118,6 +118,9 @@ class Reconciler {
 
  private:
   struct ParsedPolicy {
+    // The object it was parsed from, while it lives: the same live object has the same
+    // manifest (see PolicyObject), so its next parse is a pointer comparison.
+    std::weak_ptr<const PolicyObject> source;
     int64_t generation = 0;
     std::string manifest;
     Status error;  // OK when `spec` is set.
@@ -130,7 +133,7 @@ class Reconciler {
     bool needs_pods = false;  // Some metric is per-pod.
   };
 
-  ParsedPolicy& parse(const PolicyObject& policy);
+  ParsedPolicy& parse(const std::shared_ptr<const PolicyObject>& policy);
   // Completes `conditions` (status.conditions) and writes `status` unless it equals the
   // snapshot's; releases the snapshot first, so that an adapter holding the only other
   // reference can update in place.
@@ -144,6 +147,7 @@ class Reconciler {
   ReconcilerOptions options_;
   ProposalSource* predictive_;
   std::map<ObjectKey, ParsedPolicy> parsed_;
+  ParsedPolicy* last_parsed_ = nullptr;  // The entry of parsed_ parse() returned last.
   // The latest reconcile's outcome. Its Decision is also what the next reconcile decides into:
   // policies::decide reuses the Decision's strings and vectors instead of allocating new ones.
   ReconcileOutcome outcome_;

@@ -246,7 +246,7 @@ Result<controller::Scale> InMemoryCluster::getScale(const std::string& namespace
   scale.status_replicas = static_cast<int32_t>(t->pods.size());
   scale.ready_replicas = readyCount(*t, clock_.now());
   scale.selector = t->selector;
-  formatVersion(scale.resource_version, t->version);
+  scale.resource_version = t->version_text;
   scale.scale_down_hold = t->scale_down_hold;
   return scale;
 }
@@ -260,14 +260,14 @@ Status InMemoryCluster::updateScale(const std::string& namespace_,
     return notFound(ref.kind + " " + namespace_ + "/" + ref.name + " not found");
   }
   Target& t = found->second;
-  if (resource_version != std::to_string(t.version)) {
+  if (resource_version != t.version_text) {
     return {StatusCode::kConflict,
             ref.kind + " " + namespace_ + "/" + ref.name + ": the object has been modified"};
   }
   if (replicas < 0) return invalidArgument("spec.replicas: must be >= 0");
   if (replicas != t.replicas) ++scale_writes_;
   resize(t, replicas, clock_.now());
-  ++t.version;
+  formatVersion(t.version_text, ++t.version);
   return Status();
 }
 

@@ -135,6 +135,7 @@ class InMemoryCluster final : public controller::Cluster {
     Duration startup{0};
     int32_t replicas = 0;
     int64_t version = 1;
+    std::string version_text = "1";  // `version` formatted: read at every getScale.
     int64_t next_pod = 1;
     std::string selector;
     std::optional<std::string> scale_down_hold;
