@@ -81,7 +81,36 @@ Duration longestPeriod(const Behavior& b) {
 // Drops the entries with `at <= horizon_cutoff`: nothing can see them again.
 template <typename Entry>
 void prune(std::vector<Entry>& entries, TimePoint horizon_cutoff) {
-  std::erase_if(entries, [&](const Entry& e) { return e.at <= horizon_cutoff; });
+  const auto old = [&](const Entry& e) { return e.at <= horizon_cutoff; };
+  const auto first = std::find_if(entries.begin(), entries.end(), old);
+  if (first == entries.end()) return;
+  // Entries are recorded in time order, so what leaves is nearly always a run at the front
+  // (one entry per evaluation): one erase moves the rest at once, where erase_if moved them
+  // one by one. A clock that stepped back can leave an old entry behind a newer one: then
+  // every old entry is found one by one.
+  const auto run_end = std::find_if_not(first, entries.end(), old);
+  if (std::none_of(run_end, entries.end(), old)) {
+    entries.erase(first, run_end);
+    return;
+  }
+  std::erase_if(entries, old);
+}
+
+// The earliest `at` of the entries in (cutoff, ...) for which `holds(entry)`, or nullopt.
+// Without a branch per entry: whether an entry holds depends on the load, which no branch
+// predictor guesses (this runs at every evaluation over the whole stabilization window).
+template <typename Entry, typename Holds>
+std::optional<TimePoint> earliestAfter(const std::vector<Entry>& entries, TimePoint cutoff_at,
+                                       Holds holds) {
+  bool found = false;
+  TimePoint earliest = TimePoint::max();
+  for (const Entry& e : entries) {
+    const bool take = e.at > cutoff_at && holds(e);
+    found |= take;
+    earliest = std::min(earliest, take ? e.at : TimePoint::max());
+  }
+  if (!found) return std::nullopt;
+  return earliest;
 }
 
 void pruneEvents(const Behavior& b, BehaviorState& state, TimePoint now) {
@@ -175,24 +204,27 @@ Stabilization stabilize(const Behavior& b, int32_t current, int32_t proposed,
   s.value = std::clamp(current, lowest, highest);  // lowest <= proposed <= highest.
   if (s.value == proposed) return s;
 
-  Earliest release;
+  // later() keeps order, so the first to leave is the earliest recorded.
+  std::optional<TimePoint> release;
   if (proposed > current) {
-    for (const TimedRecommendation& r : state.recommendations) {
-      if (r.at > up_cutoff && r.replicas < proposed) release.offer(later(r.at, up_window));
-    }
+    const auto oldest =
+        earliestAfter(state.recommendations, up_cutoff,
+                      [&](const TimedRecommendation& r) { return r.replicas < proposed; });
+    if (oldest) release = later(*oldest, up_window);
     Limit& limit = limits.next();
     limit.reason = "ScaleUpStabilized";
     stabilizedMessage(limit.message, "lowest", b.scale_up.stabilization_window, lowest, proposed);
   } else {
-    for (const TimedRecommendation& r : state.recommendations) {
-      if (r.at > down_cutoff && r.replicas > proposed) release.offer(later(r.at, down_window));
-    }
+    const auto oldest =
+        earliestAfter(state.recommendations, down_cutoff,
+                      [&](const TimedRecommendation& r) { return r.replicas > proposed; });
+    if (oldest) release = later(*oldest, down_window);
     Limit& limit = limits.next();
     limit.reason = "ScaleDownStabilized";
     stabilizedMessage(limit.message, "highest", b.scale_down.stabilization_window, highest,
                       proposed);
   }
-  s.release = release.get();
+  s.release = release;
   return s;
 }
 

@@ -1426,6 +1426,15 @@ INSTANTIATE_TEST_SUITE_P(
                     .proposed = 3,
                     .want = 6,
                     .want_recheck = secs(200)},
+        // A clock that stepped back recorded the older recommendation last: the earliest to
+        // leave still decides, wherever it is in the history.
+        RecheckCase{.name = "earliest holding recommendation out of order",
+                    .behavior = Behavior::hpaDefaults(),
+                    .history = {{100, 6}, {250, 10}, {150, 7}},
+                    .current = 10,
+                    .proposed = 3,
+                    .want = 10,
+                    .want_recheck = secs(50)},
         RecheckCase{.name = "scale up stabilization",
                     .behavior = stabilizationOnly(120, 0),
                     .history = {{100, 4}},
@@ -1783,6 +1792,39 @@ TEST(PruningTest, InvisibleHistoryIsIgnoredAndDropped) {
   EXPECT_EQ(got.recheck_after, want.recheck_after);
   EXPECT_EQ(noisy, clean);
 }
+
+// Entries out of time order (a clock that stepped back, or a status written by another
+// replica): every invisible one is dropped and the visible ones keep their order, as in the
+// common case where the invisible ones are a run at the front.
+struct PruneOrderCase {
+  std::string name;
+  std::vector<double> ages;  // Of the recommendations, in recorded order.
+};
+
+class PruneOrderTest : public testing::TestWithParam<PruneOrderCase> {};
+
+TEST_P(PruneOrderTest, DropsEveryInvisibleEntryKeepingOrder) {
+  const Behavior b = Behavior::hpaDefaults();  // 300 s scale-down window.
+  BehaviorState state = freshHistory();
+  for (double age : GetParam().ages) state.recommendations.push_back({ago(age), 5});
+  std::vector<TimedRecommendation> want;
+  for (const TimedRecommendation& r : state.recommendations) {
+    if (r.at > kNow - Duration(300'000)) want.push_back(r);
+  }
+  want.push_back({kNow, 5});  // This evaluation's.
+  applyBehavior(b, 5, 5, state, kNow);
+  EXPECT_EQ(state.recommendations, want);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Governor, PruneOrderTest,
+    testing::Values(PruneOrderCase{"nothing old", {200, 100, 15}},
+                    PruneOrderCase{"a run at the front", {400, 350, 300, 200, 15}},
+                    PruneOrderCase{"old entry behind a newer one", {400, 200, 350, 15}},
+                    PruneOrderCase{"old entries at both ends", {500, 100, 450}},
+                    PruneOrderCase{"all old", {900, 600, 301}},
+                    PruneOrderCase{"newest first", {15, 100, 320, 310}}),
+    caseName<PruneOrderCase>);
 
 // ---------------------------------------------------------------------------------------
 // Extreme inputs: saturate, never overflow (run under UBSan in CI).
