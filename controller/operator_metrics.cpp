@@ -66,11 +66,28 @@ OperatorMetrics::OperatorMetrics()
                     .Name("governor_policies")
                     .Help("ScalingPolicies known to the operator.")
                     .Register(*registry_)),
+      rollout_reconcile_duration_(prometheus::BuildHistogram()
+                                      .Name("governor_rollout_reconcile_duration_seconds")
+                                      .Help("Time one reconcile of a Rollout took, by result.")
+                                      .Register(*registry_)),
+      rollout_reconcile_errors_(prometheus::BuildCounter()
+                                    .Name("governor_rollout_reconcile_errors_total")
+                                    .Help("Rollout reconciles that ended in an error, by status "
+                                          "code.")
+                                    .Register(*registry_)),
+      rollout_phase_(prometheus::BuildGauge()
+                         .Name("governor_rollout_phase")
+                         .Help("1 for the phase a Rollout is in, 0 for the others.")
+                         .Register(*registry_)),
       reconcile_success_(reconcile_duration_.Add({{"result", "success"}}, kReconcileBuckets)),
       reconcile_error_(reconcile_duration_.Add({{"result", "error"}}, kReconcileBuckets)),
       workqueue_depth_value_(workqueue_depth_.Add({})),
       leader_value_(leader_.Add({})),
-      policies_value_(policies_.Add({})) {
+      policies_value_(policies_.Add({})),
+      rollout_reconcile_success_(
+          rollout_reconcile_duration_.Add({{"result", "success"}}, kReconcileBuckets)),
+      rollout_reconcile_error_(
+          rollout_reconcile_duration_.Add({{"result", "error"}}, kReconcileBuckets)) {
   for (ScaleDirection d : {ScaleDirection::kUp, ScaleDirection::kDown, ScaleDirection::kNone}) {
     for (bool dry_run : {false, true}) {
       scale_decisions_.Add(
@@ -132,6 +149,45 @@ void OperatorMetrics::recordWatchRestart(std::string_view resource) {
 void OperatorMetrics::setLeader(bool leader) { leader_value_.Set(leader ? 1.0 : 0.0); }
 
 void OperatorMetrics::setPolicies(size_t count) { policies_value_.Set(static_cast<double>(count)); }
+
+void OperatorMetrics::observeRolloutReconcile(std::chrono::duration<double> elapsed,
+                                              const Status& result) {
+  if (result.ok()) {
+    rollout_reconcile_success_.Observe(elapsed.count());
+    return;
+  }
+  rollout_reconcile_error_.Observe(elapsed.count());
+  rollout_reconcile_errors_.Add({{"reason", std::string(statusCodeName(result.code()))}})
+      .Increment();
+}
+
+static_assert(static_cast<size_t>(rollouts::RolloutPhase::kAborted) + 1 == 5,
+              "governor_rollout_phase has a series per RolloutPhase, numbered from 0");
+
+void OperatorMetrics::setRolloutPhase(const std::string& namespace_, const std::string& name,
+                                      rollouts::RolloutPhase phase) {
+  std::lock_guard lock(rollout_mu_);
+  auto [it, added] = rollout_phases_.try_emplace({namespace_, name});
+  if (added) {
+    for (size_t i = 0; i < kRolloutPhases; ++i) {
+      const auto p = static_cast<rollouts::RolloutPhase>(i);
+      it->second[i] = &rollout_phase_.Add({{"namespace", namespace_},
+                                           {"rollout", name},
+                                           {"phase", std::string(rollouts::rolloutPhaseName(p))}});
+    }
+  }
+  for (size_t i = 0; i < kRolloutPhases; ++i) {
+    it->second[i]->Set(static_cast<size_t>(phase) == i ? 1.0 : 0.0);
+  }
+}
+
+void OperatorMetrics::forgetRollout(const std::string& namespace_, const std::string& name) {
+  std::lock_guard lock(rollout_mu_);
+  auto it = rollout_phases_.find({namespace_, name});
+  if (it == rollout_phases_.end()) return;
+  for (prometheus::Gauge* gauge : it->second) rollout_phase_.Remove(gauge);
+  rollout_phases_.erase(it);
+}
 
 std::string OperatorMetrics::text() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());

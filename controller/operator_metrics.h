@@ -11,6 +11,14 @@
 //   governor_watch_restarts_total{resource}      counter    e.g. scalingpolicies
 //   governor_leader                              gauge      1 while this replica leads
 //   governor_policies                            gauge      ScalingPolicies known
+//   governor_rollout_reconcile_duration_seconds{result}  histogram  as for policies
+//   governor_rollout_reconcile_errors_total{reason}      counter    as for policies
+//   governor_rollout_phase{namespace,rollout,phase}      gauge      1 for the phase the last
+//                                                           reconcile wrote or kept, 0 for the
+//                                                           other four (Progressing, Paused,
+//                                                           Healthy, Degraded, Aborted), as
+//                                                           Argo Rollouts' rollout_info; the
+//                                                           series go when the Rollout does
 //
 // NotFound counts as an error (a deleted policy ends its last reconcile with it); alerts on
 // errors should exclude reason="NotFound". Series with a fixed label set (result, direction x
@@ -18,12 +26,16 @@
 //
 // Thread-safety: every method is thread-safe (prometheus-cpp's metrics are).
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -32,6 +44,7 @@
 #include <prometheus/registry.h>
 
 #include "base/status.h"
+#include "rollouts/status.h"
 
 namespace prometheus {
 class Exposer;
@@ -73,6 +86,14 @@ class OperatorMetrics {
   void setLeader(bool leader);
   void setPolicies(size_t count);
 
+  // One reconcile of a Rollout took `elapsed` and ended with `result` (as observeReconcile).
+  void observeRolloutReconcile(std::chrono::duration<double> elapsed, const Status& result);
+  // The Rollout namespace_/name is in `phase`.
+  void setRolloutPhase(const std::string& namespace_, const std::string& name,
+                       rollouts::RolloutPhase phase);
+  // Removes the Rollout's phase series (it was deleted); nothing if it has none.
+  void forgetRollout(const std::string& namespace_, const std::string& name);
+
   // The exposition text of these metrics, as /metrics serves them (the Exposer adds its
   // own exposer_* metrics there).
   std::string text() const;
@@ -91,11 +112,22 @@ class OperatorMetrics {
   prometheus::Family<prometheus::Counter>& watch_restarts_;
   prometheus::Family<prometheus::Gauge>& leader_;
   prometheus::Family<prometheus::Gauge>& policies_;
+  prometheus::Family<prometheus::Histogram>& rollout_reconcile_duration_;
+  prometheus::Family<prometheus::Counter>& rollout_reconcile_errors_;
+  prometheus::Family<prometheus::Gauge>& rollout_phase_;
   prometheus::Histogram& reconcile_success_;
   prometheus::Histogram& reconcile_error_;
   prometheus::Gauge& workqueue_depth_value_;
   prometheus::Gauge& leader_value_;
   prometheus::Gauge& policies_value_;
+  prometheus::Histogram& rollout_reconcile_success_;
+  prometheus::Histogram& rollout_reconcile_error_;
+  static constexpr size_t kRolloutPhases = 5;
+  std::mutex rollout_mu_;
+  // Per Rollout (namespace, name): its phase gauges, in RolloutPhase order. Guarded by
+  // rollout_mu_.
+  std::map<std::pair<std::string, std::string>, std::array<prometheus::Gauge*, kRolloutPhases>>
+      rollout_phases_;
   // Declared after the registry: destroyed first, so no scrape sees a dying registry.
   std::unique_ptr<prometheus::Exposer> exposer_;
   uint16_t port_ = 0;

@@ -232,6 +232,7 @@ Status RolloutReconciler::reportApplyFailure(const RolloutObject& rollout, const
 }
 
 Result<Duration> RolloutReconciler::reconcile(const ObjectKey& key, TimePoint now) {
+  last_phase_.reset();
   auto object = cluster_.getRollout(key);
   if (!object.ok()) {
     if (object.status().code() == StatusCode::kNotFound) parsed_.erase(key);

@@ -180,8 +180,9 @@ class RolloutReconciler {
   // Reconciles the Rollout at `key` as of `now`. See the file comment.
   Result<Duration> reconcile(const ObjectKey& key, TimePoint now);
 
-  // The phase the latest successful reconcile of any key wrote or kept, for metrics and
-  // logs; nullopt before the first.
+  // The phase the latest reconcile wrote or kept (Degraded for an invalid spec, even though
+  // that reconcile returns the parser's error), for metrics; nullopt when it ended before
+  // deciding one (the Rollout is gone, a read or a write failed).
   const std::optional<rollouts::RolloutPhase>& lastPhase() const { return last_phase_; }
 
  private:

@@ -692,7 +692,15 @@ void Operator::enqueueRollout(const ObjectKey& key) {
 
 void Operator::rolloutWorker(WorkQueue& queue, RolloutReconciler& reconciler) {
   while (auto key = queue.get()) {
+    const auto start = std::chrono::steady_clock::now();
     Result<Duration> result = reconciler.reconcile(*key, clock_.now());
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    metrics_->observeRolloutReconcile(elapsed, result.ok() ? Status() : result.status());
+    if (const auto& phase = reconciler.lastPhase()) {
+      metrics_->setRolloutPhase(key->namespace_, key->name, *phase);
+    } else if (!result.ok() && result.status().code() == StatusCode::kNotFound) {
+      metrics_->forgetRollout(key->namespace_, key->name);  // Deleted.
+    }
     if (!result.ok() && result.status().code() != StatusCode::kNotFound) {
       spdlog::warn("reconcile Rollout {}: {}", key->toString(), result.status().toString());
     }

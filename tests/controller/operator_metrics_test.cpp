@@ -126,6 +126,51 @@ TEST(OperatorMetricsTest, ServesEveryFamilyWithTheRecordedValues) {
   EXPECT_THAT(after, HasSample("governor_workqueue_depth", 0));
 }
 
+// The phase series of one Rollout: phase name -> value.
+std::map<std::string, double> rolloutPhases(const std::map<std::string, double>& s,
+                                            const std::string& ns, const std::string& name) {
+  std::map<std::string, double> out;
+  for (const char* phase : {"Progressing", "Paused", "Healthy", "Degraded", "Aborted"}) {
+    const std::string series = "governor_rollout_phase{namespace=\"" + ns + "\",phase=\"" + phase +
+                               "\",rollout=\"" + name + "\"}";
+    if (auto it = s.find(series); it != s.end()) out[phase] = it->second;
+  }
+  return out;
+}
+
+TEST(OperatorMetricsTest, RolloutPhaseIsOneSeriesAtOneAndGoesWithTheRollout) {
+  auto metrics = OperatorMetrics::create("");
+  ASSERT_TRUE(metrics.ok()) << metrics.status().toString();
+  OperatorMetrics& m = **metrics;
+  using rollouts::RolloutPhase;
+  m.setRolloutPhase("shop", "web", RolloutPhase::kProgressing);
+  m.setRolloutPhase("shop", "api", RolloutPhase::kAborted);
+  m.setRolloutPhase("shop", "web", RolloutPhase::kPaused);
+  m.observeRolloutReconcile(milliseconds(20), Status());
+  m.observeRolloutReconcile(milliseconds(30), Status(StatusCode::kConflict, "stale"));
+
+  auto s = samples(m.text());
+  const std::map<std::string, double> web = {
+      {"Progressing", 0}, {"Paused", 1}, {"Healthy", 0}, {"Degraded", 0}, {"Aborted", 0}};
+  const std::map<std::string, double> api = {
+      {"Progressing", 0}, {"Paused", 0}, {"Healthy", 0}, {"Degraded", 0}, {"Aborted", 1}};
+  EXPECT_EQ(rolloutPhases(s, "shop", "web"), web);
+  EXPECT_EQ(rolloutPhases(s, "shop", "api"), api);
+  EXPECT_THAT(
+      s, HasSample("governor_rollout_reconcile_duration_seconds_count{result=\"success\"}", 1));
+  EXPECT_THAT(s,
+              HasSample("governor_rollout_reconcile_duration_seconds_count{result=\"error\"}", 1));
+  EXPECT_THAT(s, HasSample("governor_rollout_reconcile_errors_total{reason=\"Conflict\"}", 1));
+
+  m.forgetRollout("shop", "web");
+  m.forgetRollout("shop", "never-seen");  // Nothing to remove.
+  s = samples(m.text());
+  EXPECT_TRUE(rolloutPhases(s, "shop", "web").empty());
+  EXPECT_EQ(rolloutPhases(s, "shop", "api"), api);
+  m.setRolloutPhase("shop", "web", RolloutPhase::kHealthy);  // Created again.
+  EXPECT_EQ(rolloutPhases(samples(m.text()), "shop", "web").at("Healthy"), 1);
+}
+
 TEST(OperatorMetricsTest, EmptyAddressRecordsWithoutServing) {
   auto metrics = OperatorMetrics::create("");
   ASSERT_TRUE(metrics.ok()) << metrics.status().toString();

@@ -30,6 +30,8 @@
 #include "rollouts/split.h"
 #include "rollouts/template_hash.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/support/http.h"
+#include "tests/support/process.h"
 #include "tests/prometheus/test_prometheus.h"
 
 namespace governor::testing {
@@ -155,6 +157,7 @@ struct Stack {
   std::unique_ptr<Subprocess> op;
   std::map<std::string, double> ratios;  // What the exporter serves, by app.
   int operators_started = 0;
+  int metrics_port = 0;  // The operator's /metrics.
 
   std::string logs() const {
     return (op ? op->logTail(12000) : std::string("(no operator)")) + "\n";
@@ -177,9 +180,46 @@ struct Stack {
 
   // Starts (another) `governor operator`, reading analyses from this Prometheus.
   void startOperator() {
+    metrics_port = ::governor::testing::freeLoopbackPort();
     op = c->startOperator("op" + std::to_string(++operators_started),
-                          {"--sync-period", "1s", "--prometheus-url", prometheus->url()});
+                          {"--sync-period", "1s", "--prometheus-url", prometheus->url(),
+                           "--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port)});
     ASSERT_TRUE(op);
+  }
+
+  // The operator's governor_rollout_phase for shop/`name` in `phase`; -1 when /metrics does
+  // not answer or has no such series.
+  double phaseMetric(const std::string& name, const std::string& phase) const {
+    auto response = ::governor::testing::httpRequest(
+        "127.0.0.1", static_cast<uint16_t>(metrics_port), "GET", "/metrics");
+    if (!response || response->status != 200) return -1;
+    const std::string series = "governor_rollout_phase{namespace=\"shop\",phase=\"" + phase +
+                               "\",rollout=\"" + name + "\"} ";
+    const size_t at = response->body.find(series);
+    if (at == std::string::npos) return -1;
+    return std::stod(response->body.substr(at + series.size()));
+  }
+
+  // Waits until the operator's /metrics says shop/`name` is in `phase` (1 there, 0 in the
+  // others).
+  ::testing::AssertionResult phaseMetricIs(const std::string& name, const std::string& phase) {
+    const char* phases[] = {"Progressing", "Paused", "Healthy", "Degraded", "Aborted"};
+    std::string last;
+    const bool seen = waitUntil(
+        [&] {
+          last.clear();
+          bool ok = true;
+          for (const char* p : phases) {
+            const double v = phaseMetric(name, p);
+            last += std::string(p) + "=" + std::to_string(v) + " ";
+            ok = ok && v == (p == phase ? 1.0 : 0.0);
+          }
+          return ok;
+        },
+        15s, 150ms);
+    if (seen) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "governor_rollout_phase of " << name << " never "
+                                         << phase << ": " << last;
   }
 };
 
@@ -373,6 +413,7 @@ TEST(RolloutE2eTest, CanaryWalksItsStepsWithAnalysisAndPromotes) {
   EXPECT_EQ(s.c->serviceSelector("app-stable")["app"], "app") << "the rest of the selector stays";
   std::string table = s.c->kubectl({"-n", "shop", "get", "rollouts.governor.io"});
   EXPECT_NE(table.find("Healthy"), std::string::npos) << table;
+  EXPECT_TRUE(s.phaseMetricIs("app", "Healthy"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -425,6 +466,7 @@ TEST_P(RolloutAbortE2eTest, FailedAnalysisAbortsAndRetryCompletes) {
   ASSERT_TRUE(
       waitUntil([&] { return str(s.c->rolloutStatus("app"), "phase") == "Aborted"; }, 30s, 150ms))
       << s.c->rolloutStatus("app").dump() << s.logs();
+  EXPECT_TRUE(s.phaseMetricIs("app", "Aborted"));
   // Pods back on stable: the canary at 0, the stable at spec.replicas, all ready.
   ASSERT_TRUE(waitUntil(
       [&] {
