@@ -27,6 +27,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/status.h"
+#include "controller/kube/client.h"
 #include "controller/kube/events.h"
 #include "controller/kube/fields.h"
 #include "controller/kube/informer.h"
@@ -134,6 +135,21 @@ class ConvertedObjects {
     std::lock_guard lock(mu_);
     written_[key] =
         Written{replaced_version, object, std::make_shared<const T>(std::move(converted).value())};
+  }
+
+  // Writes `status` as `key`'s status by PUT to `status_resource` (its /status subresource),
+  // on the newest object we know (writeBase) at `resource_version`, and keeps the answer
+  // (wrote). Returns NotFound when no informer holds `key`, else the client's error.
+  Status writeStatus(kube::Client& client, const kube::ResourceRef& status_resource,
+                     const ObjectKey& key, const std::string& resource_version,
+                     nlohmann::json status) {
+    auto body = writeBase(key, resource_version);
+    if (!body.ok()) return body.status();
+    (*body)["status"] = std::move(status);
+    auto stored = client.update(status_resource, *body);
+    if (!stored.ok()) return stored.status();
+    wrote(key, resource_version, std::move(stored).value());
+    return Status();
   }
 
   // Records `event` about `key` (the reference from the snapshot, or built from the key

@@ -195,14 +195,9 @@ Status KubeCluster::updatePolicyStatus(const ObjectKey& key, const std::string& 
   if (Status refused = refuseUnlessLeader(options_.may_write, "status update"); !refused.ok()) {
     return refused;
   }
-  auto body = policies_.writeBase(key, resource_version);
-  if (!body.ok()) return body.status();
-  (*body)["status"] = statusToJson(status);
-  auto stored =
-      client_.update(scalingPolicies(key.namespace_).named(key.name).sub("status"), *body);
-  if (!stored.ok()) return stored.status();
-  policies_.wrote(key, resource_version, std::move(stored).value());
-  return Status();
+  return policies_.writeStatus(client_,
+                               scalingPolicies(key.namespace_).named(key.name).sub("status"), key,
+                               resource_version, statusToJson(status));
 }
 
 Result<kube::ResourceMapping> KubeCluster::targetMapping(const policies::ScaleTargetRef& ref) {

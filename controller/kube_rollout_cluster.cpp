@@ -354,14 +354,9 @@ Status KubeRolloutCluster::updateRolloutStatus(const ObjectKey& key,
   if (Status refused = refuseUnlessLeader(options_.may_write, "status update"); !refused.ok()) {
     return refused;
   }
-  auto body = rollouts_.writeBase(key, resource_version);
-  if (!body.ok()) return body.status();
-  (*body)["status"] = renderRolloutStatus(status);
-  auto stored =
-      client_.update(rolloutResources(key.namespace_).named(key.name).sub("status"), *body);
-  if (!stored.ok()) return stored.status();
-  rollouts_.wrote(key, resource_version, std::move(stored).value());
-  return Status();
+  return rollouts_.writeStatus(client_,
+                               rolloutResources(key.namespace_).named(key.name).sub("status"), key,
+                               resource_version, renderRolloutStatus(status));
 }
 
 void KubeRolloutCluster::recordEvent(const ObjectKey& key, const Event& event) {

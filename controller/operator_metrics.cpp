@@ -22,6 +22,19 @@ const prometheus::Histogram::BucketBoundaries kReconcileBuckets = {
 
 const char* boolLabel(bool value) { return value ? "true" : "false"; }
 
+// Observes one reconcile's duration under result="success" or "error"; an error also counts
+// under reason=<status code>.
+void observeOutcome(prometheus::Histogram& success, prometheus::Histogram& error,
+                    prometheus::Family<prometheus::Counter>& errors,
+                    std::chrono::duration<double> elapsed, const Status& result) {
+  if (result.ok()) {
+    success.Observe(elapsed.count());
+    return;
+  }
+  error.Observe(elapsed.count());
+  errors.Add({{"reason", std::string(statusCodeName(result.code()))}}).Increment();
+}
+
 }  // namespace
 
 std::string_view scaleDirectionName(ScaleDirection direction) {
@@ -123,12 +136,7 @@ OperatorMetrics::~OperatorMetrics() = default;
 
 void OperatorMetrics::observeReconcile(std::chrono::duration<double> elapsed,
                                        const Status& result) {
-  if (result.ok()) {
-    reconcile_success_.Observe(elapsed.count());
-    return;
-  }
-  reconcile_error_.Observe(elapsed.count());
-  reconcile_errors_.Add({{"reason", std::string(statusCodeName(result.code()))}}).Increment();
+  observeOutcome(reconcile_success_, reconcile_error_, reconcile_errors_, elapsed, result);
 }
 
 void OperatorMetrics::recordScaleDecision(ScaleDirection direction, bool dry_run) {
@@ -152,13 +160,8 @@ void OperatorMetrics::setPolicies(size_t count) { policies_value_.Set(static_cas
 
 void OperatorMetrics::observeRolloutReconcile(std::chrono::duration<double> elapsed,
                                               const Status& result) {
-  if (result.ok()) {
-    rollout_reconcile_success_.Observe(elapsed.count());
-    return;
-  }
-  rollout_reconcile_error_.Observe(elapsed.count());
-  rollout_reconcile_errors_.Add({{"reason", std::string(statusCodeName(result.code()))}})
-      .Increment();
+  observeOutcome(rollout_reconcile_success_, rollout_reconcile_error_, rollout_reconcile_errors_,
+                 elapsed, result);
 }
 
 static_assert(static_cast<size_t>(rollouts::RolloutPhase::kAborted) + 1 == 5,
