@@ -30,9 +30,9 @@
 #include "rollouts/split.h"
 #include "rollouts/template_hash.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/prometheus/test_prometheus.h"
 #include "tests/support/http.h"
 #include "tests/support/process.h"
-#include "tests/prometheus/test_prometheus.h"
 
 namespace governor::testing {
 namespace {
@@ -218,8 +218,8 @@ struct Stack {
         },
         15s, 150ms);
     if (seen) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "governor_rollout_phase of " << name << " never "
-                                         << phase << ": " << last;
+    return ::testing::AssertionFailure()
+           << "governor_rollout_phase of " << name << " never " << phase << ": " << last;
   }
 };
 
