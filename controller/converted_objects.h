@@ -106,37 +106,6 @@ class ConvertedObjects {
     return slot.object;
   }
 
-  // The body of a /status write of `key` at `resource_version`: the newest object we know
-  // (our last write while the informer lags, else the informer's snapshot) with that
-  // version; the caller sets its status. NotFound when no informer holds it.
-  Result<nlohmann::json> writeBase(const ObjectKey& key, const std::string& resource_version) {
-    kube::ObjectPtr cached = snapshot(key);
-    if (cached == nullptr) return notFound(kind_.resource + " " + key.toString() + " not found");
-    nlohmann::json body;
-    {
-      std::lock_guard lock(mu_);
-      auto w = written_.find(key);
-      const bool ours_newer =
-          w != written_.end() &&
-          w->second.replaced_version == kube::stringAt(*cached, "metadata", "resourceVersion");
-      body = ours_newer ? *w->second.stored : *cached;
-    }
-    body["metadata"]["resourceVersion"] = resource_version;
-    return body;
-  }
-
-  // Keeps `stored`, the API server's answer to our write that replaced `replaced_version`,
-  // until the informer moves past that version. An answer that does not convert is not
-  // kept: the informer will bring it.
-  void wrote(const ObjectKey& key, const std::string& replaced_version, nlohmann::json stored) {
-    auto object = std::make_shared<const nlohmann::json>(std::move(stored));
-    auto converted = convert_(*object, nullptr);
-    if (!converted.ok()) return;
-    std::lock_guard lock(mu_);
-    written_[key] =
-        Written{replaced_version, object, std::make_shared<const T>(std::move(converted).value())};
-  }
-
   // Writes `status` as `key`'s status by PUT to `status_resource` (its /status subresource),
   // on the newest object we know (writeBase) at `resource_version`, and keeps the answer
   // (wrote). Returns NotFound when no informer holds `key`, else the client's error.
@@ -182,6 +151,37 @@ class ConvertedObjects {
   const std::vector<kube::Informer*>& informers() const { return informers_; }
 
  private:
+  // The body of a /status write of `key` at `resource_version`: the newest object we know
+  // (our last write while the informer lags, else the informer's snapshot) with that
+  // version; the caller sets its status. NotFound when no informer holds it.
+  Result<nlohmann::json> writeBase(const ObjectKey& key, const std::string& resource_version) {
+    kube::ObjectPtr cached = snapshot(key);
+    if (cached == nullptr) return notFound(kind_.resource + " " + key.toString() + " not found");
+    nlohmann::json body;
+    {
+      std::lock_guard lock(mu_);
+      auto w = written_.find(key);
+      const bool ours_newer =
+          w != written_.end() &&
+          w->second.replaced_version == kube::stringAt(*cached, "metadata", "resourceVersion");
+      body = ours_newer ? *w->second.stored : *cached;
+    }
+    body["metadata"]["resourceVersion"] = resource_version;
+    return body;
+  }
+
+  // Keeps `stored`, the API server's answer to our write that replaced `replaced_version`,
+  // until the informer moves past that version. An answer that does not convert is not
+  // kept: the informer will bring it.
+  void wrote(const ObjectKey& key, const std::string& replaced_version, nlohmann::json stored) {
+    auto object = std::make_shared<const nlohmann::json>(std::move(stored));
+    auto converted = convert_(*object, nullptr);
+    if (!converted.ok()) return;
+    std::lock_guard lock(mu_);
+    written_[key] =
+        Written{replaced_version, object, std::make_shared<const T>(std::move(converted).value())};
+  }
+
   struct Converted {
     kube::ObjectPtr source;  // The informer's snapshot it was made from.
     std::shared_ptr<const T> object;

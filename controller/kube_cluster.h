@@ -18,9 +18,7 @@
 // Thread-safety: thread-safe; workers call it concurrently for different keys.
 
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
